@@ -95,8 +95,7 @@ export function initializeLikePyTorch(model: tf.LayersModel, seed = 0): void {
   const rng = createRng(seed);
   for (const layer of model.layers) {
     if (layer.getClassName() !== "Dense") continue;
-    const [kernel, bias] = layer.getWeights();
-    const [fanIn, fanOut] = kernel.shape;
+    const [fanIn, fanOut] = layer.getWeights()[0].shape;
     const bound = 1 / Math.sqrt(fanIn);
     const newKernel = tf.tensor2d(uniform(fanIn * fanOut, -bound, bound, rng), [fanIn, fanOut]);
     const newBias = tf.tensor1d(uniform(fanOut, -bound, bound, rng));
@@ -153,26 +152,4 @@ function layerKind(layer: tf.layers.Layer): string {
   if (layer.getClassName() === "Activation") return `Activation ${config.activation}`;
   if (layer.getClassName() === "Dropout") return `Dropout ${config.rate}`;
   return layer.getClassName();
-}
-
-/**
- * The dense layers of a model in order, with their activation, as the fused training step needs.
- *
- * @param model The model.
- * @returns Each dense layer's kernel and bias variables and activation name.
- */
-export function denseLayers(
-  model: tf.LayersModel,
-): { name: string; kernel: tf.LayerVariable; bias: tf.LayerVariable; activation: string }[] {
-  return model.layers
-    .filter((layer) => layer.getClassName() === "Dense")
-    .map((layer) => {
-      const [kernel, bias] = layer.weights;
-      return {
-        name: layer.name,
-        kernel,
-        bias,
-        activation: String(layer.getConfig().activation),
-      };
-    });
 }
