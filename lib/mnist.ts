@@ -361,3 +361,60 @@ export function classCounts(labels: ArrayLike<number>, numClasses = NUM_CLASSES)
   for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
   return counts;
 }
+
+/** Options of {@linkcode loadSplits}. */
+export interface LoadSplitsOptions extends LoadMnistOptions, SplitOptions {
+  /**
+   * Keep at most this many training examples, and at most a fifth as many validation and test
+   * examples (a quick profile). Default: everything.
+   */
+  limit?: number;
+}
+
+/** The three splits the notebooks use. */
+export interface Splits {
+  train: Split;
+  validation: Split;
+  test: Split;
+}
+
+/**
+ * Loads a dataset and splits it like the original: 51,000 train, 9,000 validation (seeded), and the
+ * 10,000 test images kept apart.
+ *
+ * @param options Dataset, folder, validation size, seed, and an optional size limit.
+ * @returns Train, validation and test splits.
+ */
+export async function loadSplits(options: LoadSplitsOptions = {}): Promise<Splits> {
+  const { limit } = options;
+  const { train: all, test } = await loadMnist(options);
+  const { train, validation } = splitTrainValidation(all, options);
+  if (limit === undefined) return { train, validation, test };
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`Invalid limit ${limit}: expected a positive integer number of examples`);
+  }
+  const evaluationLimit = Math.max(1, Math.ceil(limit / 5));
+  return {
+    train: firstExamples(train, limit),
+    validation: firstExamples(validation, evaluationLimit),
+    test: firstExamples(test, evaluationLimit),
+  };
+}
+
+/**
+ * The first `n` examples of a split (all of them if it has fewer).
+ *
+ * @param split The split.
+ * @param n How many to keep.
+ * @returns A new split.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const split = { images: new Float32Array(3 * 784), labels: new Uint8Array([4, 5, 6]), count: 3 };
+ * assert.deepEqual([...firstExamples(split, 2).labels], [4, 5]);
+ * ```
+ */
+export function firstExamples(split: Split, n: number): Split {
+  return takeExamples(split, Array.from({ length: Math.min(n, split.count) }, (_, i) => i));
+}
