@@ -17,9 +17,9 @@ import type { Rng } from "./random.ts";
 /** What one batch gives: the mean loss, the number classified right, a gradient per parameter. */
 export interface BatchGradients {
   /** Mean negative log-likelihood over the batch. */
-  loss: tf.Scalar;
+  loss: number;
   /** How many examples have their true class as the most probable one. */
-  correct: tf.Scalar;
+  correct: number;
   /** One gradient per `model.trainableWeights` entry, in that order. */
   gradients: tf.Tensor[];
 }
@@ -28,10 +28,10 @@ export interface BatchGradients {
  * Computes a batch's loss and gradients.
  *
  * @param x `[batch, inputs]` inputs.
- * @param labels `[batch]` int32 true classes.
+ * @param labels `[batch]` true classes.
  * @param rng Random source for dropout masks.
  */
-export type GradientFunction = (x: tf.Tensor2D, labels: tf.Tensor1D, rng: Rng) => BatchGradients;
+export type GradientFunction = (x: tf.Tensor2D, labels: Int32Array, rng: Rng) => BatchGradients;
 
 /** One dense layer as the hand-written backward pass sees it. */
 interface DenseStage {
@@ -132,13 +132,10 @@ export function denseGradients(model: tf.LayersModel): GradientFunction {
       if (mask) h = tf.mul(h, mask);
       masks.push(mask);
     }
-    const logProbabilities = tf.logSoftmax(h);
-    const oneHot = tf.oneHot(labels, h.shape[1]);
-    const loss = tf.div(tf.neg(tf.sum(tf.mul(logProbabilities, oneHot))), rows) as tf.Scalar;
-    const correct = tf.sum(tf.equal(tf.argMax(logProbabilities, 1), labels)) as tf.Scalar;
-
-    // Backward: d loss / d logits of mean NLL after log-softmax is (softmax − one-hot) / rows.
-    let delta = tf.div(tf.sub(tf.exp(logProbabilities), oneHot), rows) as tf.Tensor2D;
+    // The loss head runs on the host: reading 64×10 logits and uploading their gradient replaces
+    // about fifteen tiny kernels (log-softmax, one-hot, NLL, argmax, softmax − one-hot).
+    const head = nllHead(h.dataSync() as Float32Array, labels, h.shape[1]);
+    let delta = tf.tensor2d(head.delta, h.shape);
     const gradients: tf.Tensor[] = new Array(2 * stages.length);
     for (let i = stages.length - 1; i >= 0; i--) {
       const stage = stages[i];
@@ -154,8 +151,53 @@ export function denseGradients(model: tf.LayersModel): GradientFunction {
       if (below.relu) upstream = tf.mul(upstream, tf.step(inputs[i]));
       delta = upstream;
     }
-    return { loss, correct, gradients };
+    return { loss: head.loss, correct: head.correct, gradients };
   };
+}
+
+/**
+ * Mean negative log-likelihood of log-softmax(logits), the number of rows whose largest logit is
+ * the label (first index on ties, like argmax), and the gradient of that loss with respect to the
+ * logits, `(softmax − one-hot) / rows`. Computed in float64.
+ *
+ * @param logits `rows × classes` logits, row-major.
+ * @param labels `rows` true classes.
+ * @param classes Classes per row.
+ * @returns The loss, the count right, and the logits' gradient.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const { loss, correct, delta } = nllHead(new Float32Array([0, 0]), new Int32Array([1]), 2);
+ * assert.ok(Math.abs(loss - Math.log(2)) < 1e-12);
+ * assert.equal(correct, 0); // a tie goes to class 0
+ * assert.deepEqual([...delta], [0.5, -0.5]);
+ * ```
+ */
+export function nllHead(
+  logits: Float32Array,
+  labels: ArrayLike<number>,
+  classes: number,
+): { loss: number; correct: number; delta: Float32Array } {
+  const rows = labels.length;
+  const delta = new Float32Array(rows * classes);
+  let loss = 0, correct = 0;
+  for (let r = 0; r < rows; r++) {
+    const offset = r * classes;
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits[offset + c] > logits[offset + best]) best = c;
+    const max = logits[offset + best];
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(logits[offset + c] - max);
+    const logSum = max + Math.log(sum);
+    const label = labels[r];
+    loss -= logits[offset + label] - logSum;
+    if (best === label) correct++;
+    for (let c = 0; c < classes; c++) {
+      delta[offset + c] = (Math.exp(logits[offset + c] - logSum) - (c === label ? 1 : 0)) / rows;
+    }
+  }
+  return { loss: loss / rows, correct, delta };
 }
 
 /**
@@ -168,15 +210,18 @@ export function denseGradients(model: tf.LayersModel): GradientFunction {
 export function tapeGradients(model: tf.LayersModel): GradientFunction {
   return (x, labels) => {
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    let correct: tf.Scalar | undefined;
+    const labelTensor = tf.tensor1d(labels, "int32");
+    let correct = 0;
     const { value, grads } = tf.variableGrads(() => {
       const logProbabilities = model.apply(x, { training: true }) as tf.Tensor2D;
-      correct = tf.keep(
-        tf.sum(tf.equal(tf.argMax(logProbabilities, 1), labels)) as tf.Scalar,
-      );
-      const oneHot = tf.oneHot(labels, logProbabilities.shape[1]);
+      correct = tf.sum(tf.equal(tf.argMax(logProbabilities, 1), labelTensor)).dataSync()[0];
+      const oneHot = tf.oneHot(labelTensor, logProbabilities.shape[1]);
       return tf.div(tf.neg(tf.sum(tf.mul(logProbabilities, oneHot))), x.shape[0]) as tf.Scalar;
     }, variables);
-    return { loss: value, correct: correct!, gradients: variables.map((v) => grads[v.name]) };
+    return {
+      loss: value.dataSync()[0],
+      correct,
+      gradients: variables.map((v) => grads[v.name]),
+    };
   };
 }

@@ -4,6 +4,9 @@ import * as tf from "@tensorflow/tfjs";
 import { loadModel, saveModel } from "../lib/checkpoint.ts";
 import { createModel } from "../lib/model.ts";
 import { createRng, uniform } from "../lib/random.ts";
+import { setupBackend } from "../lib/backend.ts";
+
+await setupBackend();
 
 const inputs = uniform(20 * 784, 0, 1, createRng(1));
 

@@ -8,6 +8,9 @@ import {
 } from "../lib/gradients.ts";
 import { createModel } from "../lib/model.ts";
 import { createRng, uniform } from "../lib/random.ts";
+import { setupBackend } from "../lib/backend.ts";
+
+await setupBackend();
 
 function maxRelativeDifference(a: Float32Array, b: Float32Array): number {
   let scale = 0, diff = 0;
@@ -21,33 +24,36 @@ function maxRelativeDifference(a: Float32Array, b: Float32Array): number {
 function batch(rows: number, inputs: number, classes: number, seed: number) {
   const rng = createRng(seed);
   const x = tf.tensor2d(uniform(rows * inputs, 0, 1, rng), [rows, inputs]);
-  const labels: tf.Tensor1D = tf.tensor1d(
-    Int32Array.from({ length: rows }, () => Math.floor(rng() * classes)),
-    "int32",
-  );
+  const labels = Int32Array.from({ length: rows }, () => Math.floor(rng() * classes));
   return { x, labels };
 }
 
-/** Runs a gradient function in a tidy and returns `[loss, correct, ...gradients]`. */
-function evaluate(
-  fn: GradientFunction,
-  x: tf.Tensor2D,
-  labels: tf.Tensor1D,
-  seed = 0,
-): tf.Tensor[] {
-  return tf.tidy(() => {
-    const { loss, correct, gradients } = fn(x, labels, createRng(seed));
-    return [loss, correct, ...gradients];
+/** Runs a gradient function in a tidy, keeping the gradients. */
+function evaluate(fn: GradientFunction, x: tf.Tensor2D, labels: Int32Array, seed = 0) {
+  let loss = 0, correct = 0;
+  const gradients = tf.tidy(() => {
+    const result = fn(x, labels, createRng(seed));
+    ({ loss, correct } = result);
+    return result.gradients;
   });
+  return { loss, correct, gradients };
 }
 
 Deno.test("denseGradients() equals tfjs autograd on the original network", () => {
   const model = createModel({ seed: 3 });
   const { x, labels } = batch(64, 784, 10, 4);
-  const [denseLoss, denseCorrect, ...dense] = evaluate(denseGradients(model), x, labels);
-  const [tapeLoss, tapeCorrect, ...tape] = evaluate(tapeGradients(model), x, labels);
-  assert.ok(Math.abs(denseLoss.dataSync()[0] - tapeLoss.dataSync()[0]) < 1e-5);
-  assert.equal(denseCorrect.dataSync()[0], tapeCorrect.dataSync()[0]);
+  const { loss: denseLoss, correct: denseCorrect, gradients: dense } = evaluate(
+    denseGradients(model),
+    x,
+    labels,
+  );
+  const { loss: tapeLoss, correct: tapeCorrect, gradients: tape } = evaluate(
+    tapeGradients(model),
+    x,
+    labels,
+  );
+  assert.ok(Math.abs(denseLoss - tapeLoss) < 1e-5);
+  assert.equal(denseCorrect, tapeCorrect);
   assert.equal(dense.length, 6);
   dense.forEach((g, i) => {
     assert.deepEqual(g.shape, tape[i].shape);
@@ -57,7 +63,7 @@ Deno.test("denseGradients() equals tfjs autograd on the original network", () =>
     );
     assert.ok(difference < 1e-5, `gradient ${i} differs by ${difference}`);
   });
-  tf.dispose([x, labels, denseLoss, denseCorrect, ...dense, tapeLoss, tapeCorrect, ...tape]);
+  tf.dispose([x, ...dense, ...tape]);
   model.dispose();
 });
 
@@ -74,12 +80,11 @@ Deno.test("denseGradients() with dropout matches central finite differences", ()
   const { x, labels } = batch(8, 4, 3, 2);
   const gradientFn = denseGradients(model);
   const lossAt = () => {
-    const tensors = evaluate(gradientFn, x, labels, 9);
-    const loss = tensors[0].dataSync()[0];
-    tf.dispose(tensors);
+    const { loss, gradients } = evaluate(gradientFn, x, labels, 9);
+    tf.dispose(gradients);
     return loss;
   };
-  const [, , ...gradients] = evaluate(gradientFn, x, labels, 9);
+  const { gradients } = evaluate(gradientFn, x, labels, 9);
   const analytic = gradients.map((g) => g.dataSync());
   tf.dispose(gradients);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -101,7 +106,7 @@ Deno.test("denseGradients() with dropout matches central finite differences", ()
     }
     variable.assign(tf.tensor(original, variable.shape));
   });
-  tf.dispose([x, labels]);
+  x.dispose();
   model.dispose();
 });
 

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { createModel, parameterSummary } from "../lib/model.ts";
+import { setupBackend } from "../lib/backend.ts";
+
+await setupBackend();
 
 Deno.test("createModel() builds the original 784-128-64-10 network with 109,386 parameters", () => {
   const model = createModel();

