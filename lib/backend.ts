@@ -268,6 +268,9 @@ async function activate(name: "cpu", forcedBy: string | null): Promise<void> {
   if (!ok) {
     throw new Error(`Cannot use backend "${name}"${forcedBy ? ` (${forcedBy})` : ""}`);
   }
+  // The cpu backend greets its first tensor in Node-like runtimes with an advert for tfjs-node,
+  // which cannot be installed here; setupBackend has already said which backend runs and why.
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
 }
 
 function makeInfo(

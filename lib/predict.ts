@@ -53,6 +53,11 @@ export function mapInChunks(
   return out ?? new Float32Array(0);
 }
 
+/** One inference pass over a whole chunk (`predict` alone would split it into batches of 32). */
+function forward(model: tf.LayersModel, x: tf.Tensor2D): tf.Tensor {
+  return model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor;
+}
+
 /**
  * The model's log-probabilities for every example (the model ends in log-softmax).
  *
@@ -66,7 +71,7 @@ export function predictLogProbabilities(
   images: Float32Array,
   options: PredictOptions = {},
 ): Float32Array {
-  return mapInChunks(images, IMAGE_PIXELS, (x) => model.predict(x) as tf.Tensor, options);
+  return mapInChunks(images, IMAGE_PIXELS, (x) => forward(model, x), options);
 }
 
 /**
@@ -82,7 +87,7 @@ export function predictProbabilities(
   images: Float32Array,
   options: PredictOptions = {},
 ): Float32Array {
-  return mapInChunks(images, IMAGE_PIXELS, (x) => tf.exp(model.predict(x) as tf.Tensor), options);
+  return mapInChunks(images, IMAGE_PIXELS, (x) => tf.exp(forward(model, x)), options);
 }
 
 /**
@@ -105,7 +110,7 @@ export function layerOutputs(
     throw new RangeError(`Cannot find layer "${layerName}": the model has ${names.join(", ")}`);
   }
   const probe = tf.model({ inputs: model.inputs, outputs: model.getLayer(layerName).output });
-  return mapInChunks(images, IMAGE_PIXELS, (x) => probe.predict(x) as tf.Tensor, options);
+  return mapInChunks(images, IMAGE_PIXELS, (x) => forward(probe, x), options);
 }
 
 /** Mean loss and accuracy of a model on a split. */
