@@ -515,12 +515,34 @@ export function expectedCalibrationError(
   options: CalibrationOptions = {},
 ): number {
   checkNotEmpty("labels", labels);
-  const bins = reliabilityBins(labels, probabilities, options);
-  let gap = 0;
+  return calibrationErrorFromBins(reliabilityBins(labels, probabilities, options));
+}
+
+/**
+ * Expected calibration error from already computed bins: the count-weighted mean gap between
+ * confidence and accuracy, skipping empty bins.
+ *
+ * @param bins Reliability bins, e.g. from {@linkcode reliabilityBins}.
+ * @returns The error in [0, 1], or NaN if the bins hold no predictions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bins = [
+ *   { lower: 0.5, upper: 0.75, confidence: 0.6, accuracy: 0.5, count: 10 },
+ *   { lower: 0.75, upper: 1, confidence: 0.9, accuracy: 0.9, count: 30 },
+ * ];
+ * assert.ok(Math.abs(calibrationErrorFromBins(bins) - 0.025) < 1e-12);
+ * ```
+ */
+export function calibrationErrorFromBins(bins: readonly ReliabilityBin[]): number {
+  let total = 0, gap = 0;
   for (const bin of bins) {
-    if (bin.count > 0) gap += bin.count * Math.abs(bin.accuracy - bin.confidence);
+    if (!(bin.count > 0)) continue;
+    total += bin.count;
+    gap += bin.count * Math.abs(bin.accuracy - bin.confidence);
   }
-  return gap / labels.length;
+  return total > 0 ? gap / total : NaN;
 }
 
 /**
