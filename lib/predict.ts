@@ -175,3 +175,45 @@ export function evaluateModel(
 ): Evaluation {
   return lossAndAccuracy(predictLogProbabilities(model, split.images, options), split.labels);
 }
+
+/** One layer's output for one example. */
+export interface LayerTrace {
+  /** Layer name, e.g. `"linear1"`. */
+  layer: string;
+  /** The layer's class and activation, e.g. `"Dense relu"`. */
+  kind: string;
+  /** Its outputs for the example. */
+  values: Float32Array;
+}
+
+/**
+ * Runs one example through the model and keeps every layer's output, to follow it layer by layer.
+ *
+ * @param model The model.
+ * @param image One example's 784 pixels.
+ * @returns One entry per layer, input side first.
+ */
+export function forwardTrace(model: tf.LayersModel, image: Float32Array): LayerTrace[] {
+  if (image.length !== IMAGE_PIXELS) {
+    throw new RangeError(
+      `Cannot trace: the image has ${image.length} values, expected ${IMAGE_PIXELS}`,
+    );
+  }
+  const probe = tf.model({
+    inputs: model.inputs,
+    outputs: model.layers.map((l) => l.output as tf.SymbolicTensor),
+  });
+  const outputs = tf.tidy(() =>
+    probe.predict(tf.tensor2d(image, [1, IMAGE_PIXELS])) as tf.Tensor[]
+  );
+  const trace = model.layers.map((layer, i) => {
+    const activation = layer.getConfig().activation;
+    return {
+      layer: layer.name,
+      kind: activation ? `${layer.getClassName()} ${activation}` : layer.getClassName(),
+      values: outputs[i].dataSync() as Float32Array,
+    };
+  });
+  tf.dispose(outputs);
+  return trace;
+}

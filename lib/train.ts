@@ -17,8 +17,11 @@ import { createOptimizer, type OptimizerConfig } from "./optimizer.ts";
 import { evaluateModel } from "./predict.ts";
 import { createRng, deriveSeed, permutation } from "./random.ts";
 
-/** One tidy history row: a split's mean loss and accuracy after an epoch. */
-export interface EpochRow {
+/**
+ * One tidy history row: a split's mean loss and accuracy after an epoch. (A type alias rather than
+ * an interface so rows can carry extra keys such as `run` or `lr` into the charts.)
+ */
+export type EpochRow = {
   /** 1-based epoch. */
   epoch: number;
   /** Which data: `train` rows average the epoch's batches; `validation` rows evaluate after it. */
@@ -27,7 +30,7 @@ export interface EpochRow {
   loss: number;
   /** Fraction classified right. */
   accuracy: number;
-}
+};
 
 /** Progress after one batch, for live displays. */
 export interface BatchInfo {
