@@ -9,9 +9,28 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { dirname, join } from "node:path";
+import { REPORTS_DIR } from "./paths.ts";
+import { profileName } from "./profile.ts";
 
 const MODEL_FILE = "model.json";
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+/**
+ * Where notebook 03 saves the trained model and notebook 04 looks for it, one folder per profile
+ * so a quick run never overwrites the full one.
+ *
+ * @param profile `"quick"` or `"full"`. Default: the current profile.
+ * @returns An absolute folder path under `reports/models/`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.ok(trainedModelDir("full").endsWith("reports/models/ann_mnist_full"));
+ * ```
+ */
+export function trainedModelDir(profile: "quick" | "full" = profileName()): string {
+  return join(REPORTS_DIR, "models", `ann_mnist_${profile}`);
+}
 
 /** Where a checkpoint was written. */
 export interface SavedCheckpoint {

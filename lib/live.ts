@@ -72,8 +72,9 @@ export function liveTraining(options: LiveTrainingOptions): LiveTraining {
       await progress.update({ epoch, batch, step: (epoch - 1) * batches + batch, loss });
     },
     async onEpochEnd(info: EpochInfo) {
-      if (log) console.log(formatEpoch(info));
+      // The chart first, so that on the first epoch its slot appears above the log lines.
       if (slot && chart) await slot.update(chart(info.history));
+      if (log) console.log(formatEpoch(info));
     },
     async done() {
       await progress.done();

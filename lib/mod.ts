@@ -24,3 +24,5 @@ export * from "./charts_eval.ts";
 export * from "./images.ts";
 export * from "./data_stats.ts";
 export * from "./charts_model.ts";
+export * from "./tables.ts";
+export * from "./trained_model.ts";

@@ -153,3 +153,38 @@ function layerKind(layer: tf.layers.Layer): string {
   if (layer.getClassName() === "Dropout") return `Dropout ${config.rate}`;
   return layer.getClassName();
 }
+
+/**
+ * The incoming weights of each unit of a dense layer, one row per unit: for `linear1` these are
+ * 128 vectors of 784 weights, which read as 28×28 pictures of what each unit responds to.
+ *
+ * @param model The model.
+ * @param layerName A dense layer. Default `"linear1"`.
+ * @returns `units × inputs` weights, row-major.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const model = createModel({ hiddenUnits: [3], inputSize: 2, numClasses: 2 });
+ * const kernel = model.getLayer("linear1").getWeights()[0].arraySync() as number[][];
+ * const rows = unitWeights(model, "linear1");
+ * assert.equal(rows[1 * 2 + 0], kernel[0][1]); // unit 1, input 0
+ * model.dispose();
+ * ```
+ */
+export function unitWeights(model: tf.LayersModel, layerName = "linear1"): Float32Array {
+  const layer = model.getLayer(layerName);
+  if (layer.getClassName() !== "Dense") {
+    throw new TypeError(
+      `Cannot read unit weights of layer "${layerName}": it is a ${layer.getClassName()}, not Dense`,
+    );
+  }
+  const kernel = layer.getWeights()[0];
+  const [inputs, units] = kernel.shape;
+  const values = kernel.dataSync();
+  const out = new Float32Array(units * inputs);
+  for (let i = 0; i < inputs; i++) {
+    for (let u = 0; u < units; u++) out[u * inputs + i] = values[i * units + u];
+  }
+  return out;
+}
