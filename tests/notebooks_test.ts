@@ -1,0 +1,48 @@
+/**
+ * Every notebook in `notebooks/` is committed clean and runs top to bottom in the quick profile, so
+ * the examples in them cannot silently break.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { executeNotebook } from "../lib/notebook_runner.ts";
+
+const NOTEBOOKS_DIR = fileURLToPath(new URL("../notebooks/", import.meta.url));
+const NOTEBOOKS = [...Deno.readDirSync(NOTEBOOKS_DIR)]
+  .filter((entry) => entry.isFile && entry.name.endsWith(".ipynb"))
+  .map((entry) => entry.name)
+  .sort();
+
+Deno.test("notebooks are committed without outputs and with the Deno kernelspec", async (t) => {
+  assert.ok(NOTEBOOKS.length > 0, `${NOTEBOOKS_DIR} holds no .ipynb files`);
+  for (const name of NOTEBOOKS) {
+    await t.step(name, async () => {
+      const notebook = JSON.parse(await Deno.readTextFile(join(NOTEBOOKS_DIR, name)));
+      assert.equal(notebook.nbformat, 4, "nbformat");
+      assert.equal(notebook.metadata?.kernelspec?.name, "deno", "metadata.kernelspec.name");
+      assert.equal(notebook.metadata?.kernelspec?.language, "typescript", "kernelspec.language");
+      notebook.cells.forEach((cell: Record<string, unknown>, i: number) => {
+        if (cell.cell_type !== "code") return;
+        assert.deepEqual(
+          cell.outputs,
+          [],
+          `cell ${i + 1} has outputs; clear them before committing`,
+        );
+        assert.equal(cell.execution_count, null, `cell ${i + 1} has an execution count`);
+      });
+    });
+  }
+});
+
+Deno.test("notebooks run top to bottom in the quick profile", async (t) => {
+  assert.ok(NOTEBOOKS.length > 0, `${NOTEBOOKS_DIR} holds no .ipynb files`);
+  for (const name of NOTEBOOKS) {
+    await t.step(name, async () => {
+      const path = join(NOTEBOOKS_DIR, name);
+      const before = await Deno.readFile(path);
+      // Rejects with the notebook, the cell and the kernel's error in the message.
+      await executeNotebook(path, { quick: true });
+      assert.deepEqual(await Deno.readFile(path), before, `running ${name} changed the file`);
+    });
+  }
+});
