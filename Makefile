@@ -7,9 +7,10 @@ SHELL := /bin/bash
 
 DENO_VERSION := 2.9.6
 PYTHON := /usr/bin/python3
-# Jupyter to run notebooks headless, the Fashion-MNIST files, and OpenBLAS for the fast backend.
+# Jupyter to run notebooks headless, the Fashion-MNIST files, OpenBLAS for the fast backend, and
+# Chromium, in which the tests look at an exported report.
 APT_PACKAGES := jupyter-notebook jupyter-nbconvert python3-nbconvert python3-nbclient \
-	jupyter-client python3-ipykernel dataset-fashion-mnist libopenblas0-serial
+	jupyter-client python3-ipykernel dataset-fashion-mnist libopenblas0-serial chromium
 BENCH_APT_PACKAGES := python3-torch
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_COLOR := 1

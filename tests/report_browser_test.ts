@@ -2,7 +2,7 @@
  * An exported report, opened in a real browser (headless Chromium), shows its charts: the SVG is
  * parsed as SVG, laid out at its size, and its line has a length. Grepping the HTML file cannot tell
  * that: nbconvert's stock template keeps `<svg>` but strips its `<path>`s and `viewBox`, and CSS could
- * hide what is there. Skipped (and named so) where Chromium is not installed.
+ * hide what is there. Chromium is part of what `make test` installs; without it these tests fail.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -14,7 +14,14 @@ import { DEFAULT_CHROMIUM, dumpDom, screenshot } from "../lib/screenshot.ts";
 const PASSING = fileURLToPath(new URL("./fixtures/passing.ipynb", import.meta.url));
 const CHART_LABEL = "fixture chart of squares";
 const HAS_CHROMIUM = await Deno.stat(DEFAULT_CHROMIUM).then(() => true, () => false);
-const SKIP_NOTE = HAS_CHROMIUM ? "" : ` (skipped: ${DEFAULT_CHROMIUM} missing)`;
+
+function requireChromium(): void {
+  if (!HAS_CHROMIUM) {
+    throw new Error(
+      `Chromium is missing at ${DEFAULT_CHROMIUM}: \`make test\` installs it (apt-get install chromium)`,
+    );
+  }
+}
 
 /** Runs in the page after layout and records, on each labelled SVG, what the browser made of it. */
 const PROBE = `<script>
@@ -38,9 +45,9 @@ async function exportFixture(folder: string): Promise<string> {
 }
 
 Deno.test({
-  name: `exported HTML shows the notebook's SVG chart in Chromium${SKIP_NOTE}`,
-  ignore: !HAS_CHROMIUM,
+  name: `exported HTML shows the notebook's SVG chart in Chromium`,
   fn: async () => {
+    requireChromium();
     const folder = await Deno.makeTempDir();
     const htmlPath = await exportFixture(folder);
     const probed = join(folder, "probed.html");
@@ -65,9 +72,9 @@ Deno.test({
 });
 
 Deno.test({
-  name: `screenshot() writes a PNG of the requested size${SKIP_NOTE}`,
-  ignore: !HAS_CHROMIUM,
+  name: `screenshot() writes a PNG of the requested size`,
   fn: async () => {
+    requireChromium();
     const folder = await Deno.makeTempDir();
     const htmlPath = await exportFixture(folder);
     const pngPath = join(folder, "passing.png");
