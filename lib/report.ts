@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { notebookSummary, notebookTitle, readNotebook } from "./notebook_file.ts";
 import { executeNotebook, NotebookExecutionError } from "./notebook_runner.ts";
 import { projectPath, REPORTS_DIR } from "./paths.ts";
+import { isQuick } from "./profile.ts";
 
 /** Folder of the notebooks `deno task report` runs. */
 export const NOTEBOOKS_DIR: string = projectPath("notebooks");
@@ -85,7 +86,7 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
   const {
     notebooksDir = NOTEBOOKS_DIR,
     reportsDir = REPORTS_DIR,
-    quick = Deno.env.get("QUICK") === "1",
+    quick = isQuick(),
     timeoutSeconds,
     write = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
   } = options;
