@@ -26,3 +26,4 @@ export * from "./data_stats.ts";
 export * from "./charts_model.ts";
 export * from "./tables.ts";
 export * from "./trained_model.ts";
+export * from "./sweep.ts";
