@@ -27,3 +27,6 @@ export * from "./charts_model.ts";
 export * from "./tables.ts";
 export * from "./trained_model.ts";
 export * from "./sweep.ts";
+export * from "./charts_lr.ts";
+export * from "./augment.ts";
+export * from "./schedules.ts";
