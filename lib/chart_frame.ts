@@ -315,7 +315,8 @@ function swatchLegend(
         escapeHtml(legend.label)
       }</text>`,
     );
-    x += textWidth(legend.label, LEGEND_SIZE) + 12;
+    // Bold text runs wider than the average glyph width assumes.
+    x += textWidth(legend.label, LEGEND_SIZE) * 1.2 + 12;
   }
   for (const item of legend.items) {
     const itemWidth = 22 + textWidth(item.label, LEGEND_SIZE) + 16;

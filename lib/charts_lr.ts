@@ -45,11 +45,12 @@ const RESULT_DEFAULTS = {
 } as const;
 
 const DIVERGED_COLOR = "#d62728";
+const MISSING_COLOR = "#888";
 
 /**
  * A result (final accuracy, epochs to a target, …) against the learning rate, log x axis. Runs that
- * diverged get a red × on the x axis labelled "diverged"; runs without a value for another reason
- * (never reached the target) get a grey ○ labelled with `missingLabel`.
+ * diverged get a red × on the x axis; runs without a value for another reason (never reached the
+ * target) get a grey ○; the legend names both.
  *
  * @param rows One per run.
  * @param options Axis texts, title, size.
@@ -131,35 +132,140 @@ export function resultByRate(
         stroke: DIVERGED_COLOR,
         strokeWidth: 2.5,
         r: 6,
+        title: (r: RateResult) => `lr ${r.learningRate}: diverged`,
       }),
-      Plot.text(diverged, {
+      Plot.dot(missing, {
         x: "learningRate",
         y: markerY,
-        text: () => "diverged",
-        fill: DIVERGED_COLOR,
-        dy: -12,
-        fontSize: 11,
-      }),
-      Plot.dot(missing, { x: "learningRate", y: markerY, stroke: "#888", r: 5 }),
-      Plot.text(missing, {
-        x: "learningRate",
-        y: markerY,
-        text: () => missingLabel,
-        fill: "#666",
-        dy: -12,
-        fontSize: 11,
+        stroke: MISSING_COLOR,
+        strokeWidth: 2,
+        r: 5,
+        title: (r: RateResult) => `lr ${r.learningRate}: ${missingLabel}`,
       }),
     ],
   }, {
     title,
     subtitle,
     caption,
-    legends: hasSeries
-      ? [{
-        type: "swatches",
-        label: seriesLabel,
-        items: seriesNames.map((label, i) => ({ label, color: colors[i], shape: "line" })),
-      }]
-      : [],
+    legends: [
+      ...(hasSeries
+        ? [{
+          type: "swatches" as const,
+          label: seriesLabel,
+          items: seriesNames.map((label, i) => ({
+            label,
+            color: colors[i],
+            shape: "line" as const,
+          })),
+        }]
+        : []),
+      // Runs without a value sit on the x axis; the legend says what their markers mean.
+      ...(diverged.length + missing.length > 0
+        ? [{
+          type: "swatches" as const,
+          items: [
+            ...(diverged.length
+              ? [{ label: "× diverged", color: DIVERGED_COLOR, shape: "dot" as const }]
+              : []),
+            ...(missing.length
+              ? [{ label: `○ ${missingLabel}`, color: MISSING_COLOR, shape: "dot" as const }]
+              : []),
+          ],
+        }]
+        : []),
+    ],
   });
+}
+
+/** One batch of a learning-rate range test. */
+export interface RangePoint {
+  learningRate: number;
+  loss: number;
+}
+
+/**
+ * The learning-rate range test: raw batch losses (grey, clipped to the chart) and their smoothed
+ * curve (blue) against the growing rate, with the suggested rate and the loss minimum marked.
+ *
+ * @param points Every batch's rate and loss.
+ * @param smoothed The smoothed curve, cut where it diverged.
+ * @param marks The suggested rate and the rate at the smoothed minimum.
+ * @param options Title, subtitle and size.
+ * @returns The chart.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const points = [1e-3, 1e-2, 1e-1, 1].map((learningRate, i) => ({ learningRate, loss: [2.3, 2, 0.5, 9][i] }));
+ * const chart = rangeTestChart(points, points.slice(0, 3), { suggested: 0.01, minimum: 0.1 });
+ * assert.ok(chart.svg.includes("suggested 0.01"));
+ * ```
+ */
+export function rangeTestChart(
+  points: readonly RangePoint[],
+  smoothed: readonly RangePoint[],
+  marks: { suggested: number; minimum: number },
+  options: ChartOptions = {},
+): Chart {
+  const { width = 720, height = 380, title = "Learning-rate range test", subtitle, caption } =
+    options;
+  const finite = smoothed.map((p) => p.loss).filter(Number.isFinite);
+  // Raw losses explode at the end; clip the axis a little above the smoothed curve's start.
+  const top = Math.max(...finite) * 1.5;
+  const raw = points.filter((p) => Number.isFinite(p.loss)).map((p) => ({
+    learningRate: p.learningRate,
+    loss: Math.min(p.loss, top),
+  }));
+  const rules = [
+    {
+      x: marks.suggested,
+      label: `suggested ${formatRate(marks.suggested)}`,
+      color: DIVERGED_COLOR,
+    },
+    { x: marks.minimum, label: `minimum ${formatRate(marks.minimum)}`, color: "#555" },
+  ];
+  return renderPlot({
+    ...BASE_PLOT_OPTIONS,
+    width,
+    height,
+    marginRight: 30,
+    x: { type: "log", label: "Learning rate (log scale)", tickFormat: "~g" },
+    y: { label: "Training loss", grid: true, domain: [0, top] },
+    marks: [
+      Plot.line(raw, { x: "learningRate", y: "loss", stroke: "#bbb", strokeWidth: 1 }),
+      Plot.line(smoothed, {
+        x: "learningRate",
+        y: "loss",
+        stroke: CATEGORY_COLORS[0],
+        strokeWidth: 2.5,
+      }),
+      Plot.ruleX(rules, { x: "x", stroke: "color", strokeDasharray: "5,3" }),
+      ...rules.map((rule, i) =>
+        Plot.text([rule], {
+          x: "x",
+          text: "label",
+          fill: "color",
+          frameAnchor: "top",
+          textAnchor: "end",
+          dx: -4,
+          dy: 4 + 16 * i,
+        })
+      ),
+    ],
+  }, {
+    title,
+    subtitle,
+    caption,
+    legends: [{
+      type: "swatches",
+      items: [
+        { label: "batch loss", color: "#bbb", shape: "line" },
+        { label: "smoothed", color: CATEGORY_COLORS[0], shape: "line" },
+      ],
+    }],
+  });
+}
+
+function formatRate(rate: number): string {
+  return Number(rate.toPrecision(2)).toString();
 }
