@@ -30,3 +30,4 @@ export * from "./sweep.ts";
 export * from "./charts_lr.ts";
 export * from "./augment.ts";
 export * from "./schedules.ts";
+export * from "./charts_compare.ts";
