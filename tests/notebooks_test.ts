@@ -34,6 +34,29 @@ Deno.test("notebooks are committed without outputs and with the Deno kernelspec"
   }
 });
 
+Deno.test("notebooks are formatted as deno fmt formats them", async (t) => {
+  // deno.json excludes notebooks/ from `deno fmt --check`, which in Deno 2.9.6 flags every .ipynb as
+  // unformatted even when formatting changes nothing. Formatting a copy and comparing bytes is exact.
+  for (const name of NOTEBOOKS) {
+    await t.step(name, async () => {
+      const folder = await Deno.makeTempDir();
+      const copy = join(folder, name);
+      await Deno.copyFile(join(NOTEBOOKS_DIR, name), copy);
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["fmt", "--config", join(NOTEBOOKS_DIR, "..", "deno.json"), copy],
+        env: { NO_COLOR: "1" },
+      }).output();
+      assert.ok(output.success, new TextDecoder().decode(output.stderr));
+      const formatted = await Deno.readTextFile(copy);
+      await Deno.remove(folder, { recursive: true });
+      assert.ok(
+        formatted === await Deno.readTextFile(join(NOTEBOOKS_DIR, name)),
+        `${name} is not formatted: run \`deno task fmt:notebooks\``,
+      );
+    });
+  }
+});
+
 Deno.test("notebooks run top to bottom in the quick profile", async (t) => {
   assert.ok(NOTEBOOKS.length > 0, `${NOTEBOOKS_DIR} holds no .ipynb files`);
   for (const name of NOTEBOOKS) {
