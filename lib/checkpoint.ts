@@ -47,8 +47,9 @@ export interface SavedCheckpoint {
  *
  * @param model The model.
  * @param dir Folder to write into (created if missing).
- * @param options.metadata JSON-serialisable facts to keep with the model (recipe, accuracy); read
- *   them back with `model.getUserDefinedMetadata()`.
+ * @param options.metadata Facts to keep with the model (recipe, accuracy), stored as JSON
+ *   (`undefined` values are dropped, NaN becomes null); read them back with
+ *   `model.getUserDefinedMetadata()`.
  * @returns The paths written.
  */
 export async function saveModel(
@@ -57,7 +58,9 @@ export async function saveModel(
   options: { metadata?: Record<string, unknown> } = {},
 ): Promise<SavedCheckpoint> {
   await Deno.mkdir(dir, { recursive: true });
-  if (options.metadata) model.setUserDefinedMetadata(options.metadata);
+  // tfjs accepts only plain JSON here: drop `undefined` values and turn NaN into null, as
+  // model.json would anyway.
+  if (options.metadata) model.setUserDefinedMetadata(JSON.parse(JSON.stringify(options.metadata)));
   let saved: SavedCheckpoint | undefined;
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
     const weightData = new Uint8Array(

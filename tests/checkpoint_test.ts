@@ -32,6 +32,16 @@ Deno.test("saveModel() and loadModel() round-trip to identical predictions and m
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("saveModel() stores metadata as JSON, dropping undefined values", async () => {
+  const dir = await Deno.makeTempDir();
+  const model = createModel();
+  await saveModel(model, dir, { metadata: { limit: undefined, loss: NaN, epochs: 30 } });
+  const loaded = await loadModel(dir);
+  assert.deepEqual(loaded.getUserDefinedMetadata(), { loss: null, epochs: 30 });
+  [model, loaded].forEach((m) => m.dispose());
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("saveModel() replaces a checkpoint without leaving stale or temporary files", async () => {
   const dir = await Deno.makeTempDir();
   const a = createModel({ seed: 1 }), b = createModel({ seed: 2 });
