@@ -31,6 +31,8 @@ export interface BenchResult {
   epoch_s: number;
   samples_per_s: number;
   ms_per_step: number;
+  /** tfjs kernels launched by one training step. */
+  kernels_per_step?: number;
   eval_samples_per_s: number;
   rss_mb: number;
   /** Steps timed; an epoch time is extrapolated when this is below a full epoch. */
@@ -81,6 +83,11 @@ async function measure(
     onBatchEnd: ({ batch }: { batch: number }) => (batch >= steps ? "stop" as const : undefined),
   });
   await train(model, data, { epochs: 1, callbacks: stopAfter(WARMUP_STEPS) });
+  // Kernels one training step launches (the first batch of an epoch, no validation pass).
+  const profile = await tf.profile(async () => {
+    await train(model, data, { epochs: 1, callbacks: stopAfter(1) });
+    return [];
+  });
   const tensorsBefore = tf.memory().numTensors;
   const batches = Math.ceil(data.count / 64);
   const steps = Math.min(maxSteps ?? batches, batches);
@@ -105,6 +112,7 @@ async function measure(
     epoch_s: stepSeconds * batches,
     samples_per_s: data.count / (stepSeconds * batches),
     ms_per_step: 1000 * stepSeconds,
+    kernels_per_step: profile.kernels.length,
     eval_samples_per_s: test.count / evalSeconds,
     rss_mb: Deno.memoryUsage().rss / 2 ** 20,
     steps,
@@ -171,15 +179,16 @@ async function runTorch(epochs: number): Promise<BenchResult | null> {
 }
 
 function table(rows: BenchResult[], reference: BenchResult | null): string {
-  const header = "| backend | epoch (s) | ms / step | samples / s | eval samples / s | × PyTorch |";
+  const header =
+    "| backend | epoch (s) | ms / step | kernels / step | samples / s | eval samples / s | × PyTorch |";
   const lines = rows.map((r) =>
     `| ${r.name}${r.extrapolated ? ` (from ${r.steps} steps)` : ""} | ${r.epoch_s.toFixed(2)} | ${
       r.ms_per_step.toFixed(3)
-    } | ${Math.round(r.samples_per_s).toLocaleString("en")} | ${
+    } | ${r.kernels_per_step ?? "–"} | ${Math.round(r.samples_per_s).toLocaleString("en")} | ${
       Math.round(r.eval_samples_per_s).toLocaleString("en")
     } | ${reference ? (r.epoch_s / reference.epoch_s).toFixed(2) : "–"} |`
   );
-  return [header, "|---|--:|--:|--:|--:|--:|", ...lines].join("\n");
+  return [header, "|---|--:|--:|--:|--:|--:|--:|", ...lines].join("\n");
 }
 
 async function main(): Promise<void> {
