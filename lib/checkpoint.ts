@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { dirname, join } from "node:path";
+import { writeAtomically } from "./atomic.ts";
 import { REPORTS_DIR } from "./paths.ts";
 import { profileName } from "./profile.ts";
 
@@ -159,18 +160,6 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
     weightData: tf.io.CompositeArrayBuffer.join(buffers),
     userDefinedMetadata: json.userDefinedMetadata,
   }));
-}
-
-/** Writes to a temporary file beside `path`, then renames it over `path`. */
-export async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
-  const temporary = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await Deno.writeFile(temporary, data);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
-  }
 }
 
 async function removeStaleWeights(dir: string, keep: string): Promise<void> {

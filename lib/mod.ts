@@ -31,3 +31,4 @@ export * from "./charts_lr.ts";
 export * from "./augment.ts";
 export * from "./schedules.ts";
 export * from "./charts_compare.ts";
+export * from "./atomic.ts";

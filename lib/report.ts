@@ -17,6 +17,8 @@ import { notebookSummary, notebookTitle, readNotebook } from "./notebook_file.ts
 import { executeNotebook, NotebookExecutionError } from "./notebook_runner.ts";
 import { projectPath, REPORTS_DIR } from "./paths.ts";
 import { isQuick } from "./profile.ts";
+import { writeAtomically } from "./atomic.ts";
+import { escapeHtml } from "./display.ts";
 
 /** Folder of the notebooks `deno task report` runs. */
 export const NOTEBOOKS_DIR: string = projectPath("notebooks");
@@ -272,18 +274,11 @@ async function readPreviousEntries(path: string): Promise<ReportEntry[]> {
 }
 
 async function writeIndex(folder: string, entries: ReportEntry[]): Promise<void> {
-  await writeTextFileAtomic(join(folder, "index.html"), renderIndex(entries));
-  await writeTextFileAtomic(
+  await writeAtomically(join(folder, "index.html"), renderIndex(entries));
+  await writeAtomically(
     join(folder, "index.json"),
     JSON.stringify({ entries }, null, 2) + "\n",
   );
-}
-
-/** Writes beside the target, then renames, so a reader never sees half a file. */
-async function writeTextFileAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(temp, text);
-  await Deno.rename(temp, path);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -293,11 +288,6 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
 }
 
 /** Enough markdown for a summary: `code`, **strong**, *emphasis* and [links](url). */

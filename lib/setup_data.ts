@@ -6,6 +6,7 @@
  * @module
  */
 import { basename, join } from "node:path";
+import { copyAtomically } from "./atomic.ts";
 import { DATA_DIR, projectPath } from "./paths.ts";
 
 /** Where each dataset's files come from. */
@@ -35,7 +36,7 @@ export const DATA_SOURCES = [
 ] as const;
 
 /**
- * Copies `source` to `target` unless a file of the same size is already there.
+ * Copies `source` to `target` unless an identical file is already there.
  *
  * @param source File to copy.
  * @param target Where it goes; written to a temporary name first, then renamed.
@@ -44,11 +45,14 @@ export const DATA_SOURCES = [
 export async function copyIfChanged(source: string, target: string): Promise<boolean> {
   const { size } = await Deno.stat(source);
   const existing = await Deno.stat(target).catch(() => null);
-  if (existing?.size === size) return false;
-  const temporary = `${target}.${Deno.pid}.tmp`;
-  await Deno.copyFile(source, temporary);
-  await Deno.rename(temporary, target);
+  if (existing?.size === size && await sameBytes(source, target)) return false;
+  await copyAtomically(source, target);
   return true;
+}
+
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([Deno.readFile(a), Deno.readFile(b)]);
+  return x.length === y.length && x.every((byte, i) => byte === y[i]);
 }
 
 async function main(): Promise<void> {

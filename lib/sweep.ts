@@ -24,8 +24,9 @@
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import pl from "nodejs-polars";
-import { writeAtomically } from "./checkpoint.ts";
+import { writeAtomically } from "./atomic.ts";
 import { REPORTS_DIR } from "./paths.ts";
+import type { TrainResult } from "./train.ts";
 
 /** Environment variable that moves every sweep's files (the notebook tests use a fresh folder). */
 export const SWEEP_DIR_ENV = "ANN_SWEEP_DIR";
@@ -38,7 +39,32 @@ export const SWEEP_DIR_ENV = "ANN_SWEEP_DIR";
 export function defaultSweepDir(): string {
   return Deno.env.get(SWEEP_DIR_ENV) || join(REPORTS_DIR, "sweeps");
 }
-import type { TrainResult } from "./train.ts";
+
+/**
+ * A sweep name that changes whenever a setting shared by all its runs changes (data size, epochs,
+ * augmentation ranges…), so editing such a setting starts a new sweep instead of silently reusing
+ * runs made under the old one.
+ *
+ * @param base Readable part, e.g. `"learning_rates_full"`.
+ * @param settings Everything the runs depend on that is not in their configs, as flat values.
+ * @returns `base` followed by a short hash of the settings.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(sweepName("lr", { epochs: 30 }), sweepName("lr", { epochs: 30 }));
+ * assert.notEqual(sweepName("lr", { epochs: 30 }), sweepName("lr", { epochs: 3 }));
+ * assert.match(sweepName("lr", { epochs: 30 }), /^lr_[0-9a-f]{8}$/);
+ * ```
+ */
+export function sweepName(base: string, settings: Record<string, unknown>): string {
+  const text = JSON.stringify(settings, Object.keys(settings).sort());
+  let hash = 0x811c9dc5; // FNV-1a, 32 bits
+  for (let i = 0; i < text.length; i++) {
+    hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return `${base}_${hash.toString(16).padStart(8, "0")}`;
+}
 
 /** One configuration of a sweep: plain JSON values (numbers, strings, booleans, arrays…). */
 export type SweepConfig = Record<string, unknown>;
