@@ -1,11 +1,12 @@
 /**
  * The model the evaluation notebook studies: the one notebook 03 saved for this profile, or, when
- * there is none, a model trained on the spot with the quick recipe (and saying so).
+ * there is none, a model trained on the spot with the quick recipe (and saying so). The stand-in is
+ * never saved, so it cannot later pass for notebook 03's model.
  *
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import { loadModel, saveModel, trainedModelDir } from "./checkpoint.ts";
+import { loadModel, trainedModelDir } from "./checkpoint.ts";
 import { loadSplits } from "./mnist.ts";
 import { createModel } from "./model.ts";
 import { profileName } from "./profile.ts";
@@ -24,7 +25,7 @@ export interface TrainedModel {
 export const FALLBACK_RECIPE = { epochs: 5, limit: 15_000, seed: 0 } as const;
 
 /**
- * Loads the model notebook 03 saved for the current profile, or trains and saves a quick one.
+ * Loads the model notebook 03 saved for the current profile, or trains a quick one in its place.
  *
  * @param options.dir Checkpoint folder. Default: {@linkcode trainedModelDir} for the profile.
  * @returns The model, a sentence saying where it came from, and its metadata.
@@ -55,7 +56,6 @@ export async function loadTrainedModel(options: { dir?: string } = {}): Promise<
     config: { ...FALLBACK_RECIPE, optimizer: ORIGINAL_OPTIMIZER },
     history: result.history,
   };
-  await saveModel(model, dir, { metadata });
   return {
     model,
     source: `trained here: no model was saved at ${dir}, so this is a quick one ` +
