@@ -9,7 +9,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { setupBackend } from "./backend.ts";
+import { BACKEND_NAMES, type BackendName, setupBackend } from "./backend.ts";
 import { saveModel } from "./checkpoint.ts";
 import { type DatasetName, DATASETS, loadSplits } from "./mnist.ts";
 import { createModel } from "./model.ts";
@@ -45,7 +45,7 @@ export interface TrainCliOptions {
   seed: number;
   limit: number | null;
   dataset: DatasetName;
-  backend: string | undefined;
+  backend: BackendName | undefined;
   saveModel: string | null;
   json: boolean;
   help: boolean;
@@ -99,15 +99,24 @@ export function parseTrainArgs(args: string[]): TrainCliOptions {
     seed: integer("seed", values.seed, 0),
     limit: values.limit === undefined ? null : integer("limit", values.limit, 1),
     dataset: dataset as DatasetName,
-    backend: values.backend,
+    backend: backendName(values.backend),
     saveModel: values["save-model"] ?? null,
     json: values.json,
     help: values.help,
   };
 }
 
+function backendName(text: string | undefined): BackendName | undefined {
+  if (text === undefined || (BACKEND_NAMES as readonly string[]).includes(text)) {
+    return text as BackendName | undefined;
+  }
+  throw new TypeError(
+    `--backend: "${text}" is not a backend; expected ${BACKEND_NAMES.join(", ")}`,
+  );
+}
+
 function integer(flag: string, text: string, min: number): number {
-  const value = Number(text);
+  const value = text.trim() === "" ? NaN : Number(text);
   if (!Number.isInteger(value) || value < min) {
     throw new RangeError(
       `--${flag}: "${text}" is not a ${min === 0 ? "non-negative" : "positive"} integer`,
@@ -136,9 +145,7 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const backend = await setupBackend(
-    options.backend ? { backend: options.backend as "wasm-blas" } : {},
-  );
+  const backend = await setupBackend(options.backend ? { backend: options.backend } : {});
 
   const { train: trainSplit, validation, test } = await loadSplits({
     dataset: options.dataset,

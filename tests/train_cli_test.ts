@@ -32,6 +32,8 @@ Deno.test("parseTrainArgs() rejects bad flags, naming them", async (t) => {
       /--dataset: "cifar" is not a dataset; expected mnist or fashion-mnist/,
     ],
     [["--epochs"], /epochs/],
+    [["--seed="], /--seed: "" is not a non-negative integer/],
+    [["--backend", "gpu"], /--backend: "gpu" is not a backend; expected wasm-blas, wasm, cpu/],
     [["--learning-rate", "0.1"], /learning-rate/],
   ];
   for (const [args, message] of cases) {
