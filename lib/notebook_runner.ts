@@ -7,6 +7,7 @@
  */
 import { basename, dirname, extname, resolve } from "node:path";
 import { cellSource, type Notebook, notebookTitle, readNotebook } from "./notebook_file.ts";
+import { isQuickValue } from "./profile.ts";
 
 /** The interpreter that has Jupyter installed (Debian's packages), not whichever is first on PATH. */
 export const DEFAULT_PYTHON = "/usr/bin/python3";
@@ -254,7 +255,7 @@ export async function executeNotebook(
   const { python = DEFAULT_PYTHON, kernelName = DEFAULT_KERNEL } = options;
   const notebookPath = resolve(path);
   const env = kernelEnv(options);
-  const quick = env.QUICK === "1";
+  const quick = isQuickValue(env.QUICK);
   const timeoutSeconds = options.timeoutSeconds ??
     (quick ? QUICK_TIMEOUT_SECONDS : FULL_TIMEOUT_SECONDS);
   if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) {

@@ -14,8 +14,25 @@ export const QUICK_ENV = "QUICK";
  * @returns `true` in the quick profile.
  */
 export function isQuick(): boolean {
-  const value = (Deno.env.get(QUICK_ENV) ?? "").toLowerCase();
-  return value === "1" || value === "true" || value === "yes";
+  return isQuickValue(Deno.env.get(QUICK_ENV));
+}
+
+/**
+ * Whether a value of `QUICK` turns the quick profile on, for environments other than this
+ * process's (e.g. the one a notebook kernel is started with).
+ *
+ * @param value The variable's value, or `undefined` if unset.
+ * @returns `true` for `1`, `true` or `yes` (any case).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(["1", "TRUE", "0", undefined].map(isQuickValue), [true, true, false, false]);
+ * ```
+ */
+export function isQuickValue(value: string | undefined): boolean {
+  const text = (value ?? "").toLowerCase();
+  return text === "1" || text === "true" || text === "yes";
 }
 
 /**
