@@ -227,8 +227,17 @@ function toUnitFloats(bytes: Uint8Array): Float32Array {
   return out;
 }
 
-/** Reads `<stem>-<kind>` in any of its usual spellings, gunzipping when needed. */
-async function readIdxFile(
+/**
+ * Reads one IDX file of a dataset folder in any of its usual spellings (`train-images-idx3-ubyte`,
+ * `train-images.idx3-ubyte`, either with `.gz`), gunzipping when needed.
+ *
+ * @param dir The folder.
+ * @param stem The file's name before the kind, e.g. `"train-images"` or `"t10k-labels"`.
+ * @param kind `"idx3-ubyte"` (images) or `"idx1-ubyte"` (labels).
+ * @returns The path found and its raw (decompressed) bytes.
+ * @throws {Deno.errors.NotFound} Naming every path tried.
+ */
+export async function readIdxFile(
   dir: string,
   stem: string,
   kind: string,
