@@ -11,7 +11,7 @@ PYTHON := /usr/bin/python3
 # Chromium, in which the tests look at an exported report.
 APT_PACKAGES := jupyter-notebook jupyter-nbconvert python3-nbconvert python3-nbclient \
 	jupyter-client python3-ipykernel dataset-fashion-mnist libopenblas0-serial chromium
-BENCH_APT_PACKAGES := python3-torch
+BENCH_APT_PACKAGES := python3-torch libopenblas0-pthread
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_COLOR := 1
 
@@ -28,7 +28,7 @@ report: setup
 
 ## bench: epoch time per backend, and PyTorch's when Debian's python3-torch is installed
 bench: setup
-	@$(MAKE) --no-print-directory apt APT_PACKAGES="$(BENCH_APT_PACKAGES)" || echo "bench: going on without PyTorch"
+	@$(MAKE) --no-print-directory apt APT_PACKAGES="$(BENCH_APT_PACKAGES)" || echo "bench: going on without PyTorch or the threaded OpenBLAS"
 	deno task bench
 
 setup: deno apt kernel deps data

@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { setupBackend } from "../lib/backend.ts";
-import { IMAGE_PIXELS, loadMnist, loadSplits } from "../lib/mnist.ts";
+import { datasetDir, IMAGE_PIXELS, loadMnist, loadSplits } from "../lib/mnist.ts";
 import { createModel } from "../lib/model.ts";
 import { projectPath } from "../lib/paths.ts";
 import { predictProbabilities } from "../lib/predict.ts";
@@ -50,13 +50,14 @@ interface Config {
   threads?: number;
 }
 
-const OPENBLAS = "/usr/lib/x86_64-linux-gnu";
+/** Debian's multi-threaded OpenBLAS (package libopenblas0-pthread, which `make bench` installs). */
+const OPENBLAS_PTHREAD = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0";
 const CONFIGS: Config[] = [
-  { name: "wasm-blas (OpenBLAS serial, 1 thread)", backend: "wasm-blas" },
+  { name: "wasm-blas (default)", backend: "wasm-blas" },
   {
     name: "wasm-blas (OpenBLAS pthread, 2 threads)",
     backend: "wasm-blas",
-    blasPath: `${OPENBLAS}/openblas-pthread/libopenblas.so.0`,
+    blasPath: OPENBLAS_PTHREAD,
     threads: 2,
   },
   { name: "wasm", backend: "wasm" },
@@ -107,7 +108,12 @@ async function measure(
   predictProbabilities(model, test.images);
   const evalSeconds = (performance.now() - evalStart) / 1000;
   const result: BenchResult = {
-    name: config.name,
+    // The default's label says which library and threads it found rather than assuming them.
+    name: config.name === "wasm-blas (default)" && info.blas
+      ? `wasm-blas (${info.blas.vendor} ${info.blas.threading}, ${
+        info.blas.threads ?? "?"
+      } thread(s))`
+      : config.name,
     detail: info.summary,
     epoch_s: stepSeconds * batches,
     samples_per_s: data.count / (stepSeconds * batches),
@@ -216,6 +222,10 @@ async function main(): Promise<void> {
   const backends: BenchResult[] = [];
   const forward = ["--epochs", String(epochs), "--cpu-steps", values["cpu-steps"]];
   for (const config of CONFIGS.filter((c) => !values.only || c.name === values.only)) {
+    if (config.blasPath && !(await Deno.stat(config.blasPath).catch(() => null))) {
+      console.error(`bench: skipping ${config.name}: ${config.blasPath} is not installed`);
+      continue;
+    }
     console.log(`running ${config.name} …`);
     const result = await runWorker(config, forward);
     if (result) backends.push(result);

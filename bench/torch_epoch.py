@@ -3,7 +3,7 @@ NLL on log-softmax, one thread. Prints one JSON object.
 
 Usage: python3 bench/torch_epoch.py DATA_DIR [--epochs N] [--threads N]
 """
-import argparse, json, os, resource, time
+import argparse, gzip, json, os, resource, time
 
 import numpy as np
 import torch
@@ -11,9 +11,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def read_idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
+def read_idx(folder, name):
+    """Reads `name` from `folder`, raw or gzipped, as lib/mnist.ts does."""
+    for candidate in (name, name + ".gz"):
+        path = os.path.join(folder, candidate)
+        if os.path.exists(path):
+            with (gzip.open if candidate.endswith(".gz") else open)(path, "rb") as f:
+                data = f.read()
+            break
+    else:
+        raise FileNotFoundError(f"no {name} (or {name}.gz) in {folder}")
     rank = data[3]
     dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(rank)]
     return np.frombuffer(data, np.uint8, offset=4 + 4 * rank).reshape(dims)
@@ -28,8 +35,9 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    images = read_idx(os.path.join(args.data_dir, "train-images-idx3-ubyte"))
-    labels = read_idx(os.path.join(args.data_dir, "train-labels-idx1-ubyte"))
+    images = read_idx(args.data_dir, "train-images-idx3-ubyte")
+    labels = read_idx(args.data_dir, "train-labels-idx1-ubyte")
+    test_images = read_idx(args.data_dir, "t10k-images-idx3-ubyte")
     x = torch.tensor(images.reshape(-1, 784), dtype=torch.float32) / 255
     y = torch.tensor(labels, dtype=torch.int64)
     order = torch.randperm(60000)
@@ -58,7 +66,7 @@ def main():
         start = time.perf_counter()
         steps = run()
         epochs.append(time.perf_counter() - start)
-    test_x = x[:10000]
+    test_x = torch.tensor(test_images.reshape(-1, 784), dtype=torch.float32) / 255
     start = time.perf_counter()
     with torch.no_grad():
         for i in range(0, 10000, 1000):
