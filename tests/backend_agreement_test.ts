@@ -21,6 +21,8 @@ Deno.test("training gives the same results on cpu, wasm and wasm-blas, within fl
   const reference = await runOn("cpu");
   for (const backend of ["wasm", "wasm-blas"] as const) {
     const other = await runOn(backend);
+    assert.equal(reference.history.length, 6, "3 epochs of train and validation rows");
+    assert.equal(other.history.length, reference.history.length, `${backend} history length`);
     other.history.forEach((row, i) => {
       const expected = reference.history[i];
       assert.equal(row.split, expected.split);

@@ -65,9 +65,12 @@ Deno.test("notebooks run top to bottom in the quick profile", async (t) => {
       const before = await Deno.readFile(path);
       // A fresh sweep folder, so cached sweep results from earlier runs cannot hide a failure.
       const sweeps = await Deno.makeTempDir();
-      // Rejects with the notebook, the cell and the kernel's error in the message.
-      await executeNotebook(path, { quick: true, env: { ANN_SWEEP_DIR: sweeps } });
-      await Deno.remove(sweeps, { recursive: true });
+      try {
+        // Rejects with the notebook, the cell and the kernel's error in the message.
+        await executeNotebook(path, { quick: true, env: { ANN_SWEEP_DIR: sweeps } });
+      } finally {
+        await Deno.remove(sweeps, { recursive: true });
+      }
       assert.deepEqual(await Deno.readFile(path), before, `running ${name} changed the file`);
     });
   }

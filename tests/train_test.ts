@@ -84,6 +84,8 @@ Deno.test("train() uses the hand-written backward pass and matches autograd", as
   const tape = await run({ gradients: "tape" });
   assert.equal(dense.gradients, "dense");
   assert.equal(tape.gradients, "tape");
+  assert.equal(dense.history.length, 4);
+  assert.equal(tape.history.length, dense.history.length);
   dense.history.forEach((row, i) => {
     assert.ok(
       Math.abs(row.loss - tape.history[i].loss) < 1e-4,
