@@ -174,7 +174,7 @@ async function runTorch(epochs: number): Promise<BenchResult | null> {
   const output = await new Deno.Command(python, {
     args: [
       projectPath("bench", "torch_epoch.py"),
-      projectPath("data", "mnist"),
+      datasetDir("mnist"),
       "--epochs",
       String(epochs),
     ],
