@@ -16,6 +16,7 @@ import { frameSvg, niceTicks, renderPlot } from "../lib/chart_frame.ts";
 import { confusionHeatmap, metricBars, reliabilityDiagram, rocCurves } from "../lib/charts_eval.ts";
 import { digitGrid, imageGrid } from "../lib/images.ts";
 import { all, parseMarkup, texts } from "./svg_query.ts";
+import { python } from "./python.ts";
 
 /** History of three runs (lr 0.001, 0.01, 1), the last diverging to NaN after epoch 2. */
 function threeRuns(): HistoryRow[] {
@@ -35,18 +36,7 @@ function threeRuns(): HistoryRow[] {
 async function xmlRootTags(svgs: string[]): Promise<string[]> {
   const script = "import json, sys, xml.etree.ElementTree as ET\n" +
     "print(json.dumps([ET.fromstring(s).tag for s in json.load(sys.stdin)]))";
-  const child = new Deno.Command("/usr/bin/python3", {
-    args: ["-c", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(svgs)));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  return JSON.parse(new TextDecoder().decode(stdout));
+  return JSON.parse(await python(script, new TextEncoder().encode(JSON.stringify(svgs))));
 }
 
 Deno.test("every chart builder returns well-formed standalone SVG with xmlns", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { adler32, crc32, dataUrl, encodePng, zlibCompress } from "../lib/png.ts";
+import { python } from "./python.ts";
 
 /**
  * An independent PNG reader in Python's standard library: checks the signature and every chunk's
@@ -53,21 +54,6 @@ interface DecodedPng {
   chunks: string[];
   crc_ok: boolean;
   pixels: number[];
-}
-
-async function python(script: string, input: Uint8Array): Promise<string> {
-  const child = new Deno.Command("/usr/bin/python3", {
-    args: ["-c", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(input);
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  return new TextDecoder().decode(stdout);
 }
 
 async function inflate(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
