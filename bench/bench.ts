@@ -16,12 +16,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { setupBackend } from "../lib/backend.ts";
-import { datasetDir, IMAGE_PIXELS, loadMnist, loadSplits } from "../lib/mnist.ts";
-import { createModel } from "../lib/model.ts";
-import { projectPath } from "../lib/paths.ts";
-import { predictProbabilities } from "../lib/predict.ts";
-import { train } from "../lib/train.ts";
+import { setupBackend } from "../lib/backend/backend.ts";
+import { datasetDir, IMAGE_PIXELS, loadMnist, loadSplits } from "../lib/data/mnist.ts";
+import { createModel } from "../lib/model/network.ts";
+import { projectPath } from "../lib/util/paths.ts";
+import { predictProbabilities } from "../lib/model/predict.ts";
+import { train } from "../lib/train/train.ts";
 
 /** One configuration's measurements. */
 export interface BenchResult {

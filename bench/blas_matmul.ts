@@ -16,7 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { setupBackend } from "../lib/backend.ts";
+import { setupBackend } from "../lib/backend/backend.ts";
 
 const BATCH = 64;
 const LAYERS = [784, 128, 64, 10];

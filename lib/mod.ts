@@ -1,34 +1,20 @@
 /**
- * Everything the notebooks use, re-exported from one place:
+ * Everything the notebooks use, from one place:
  * `import { loadSplits, createModel, train } from "../lib/mod.ts";`
+ *
+ * Each folder of lib/ has its own `mod.ts`; this barrel re-exports the notebook-facing ones. The
+ * tools (CLIs, report runner) and plumbing such as atomic writes and the BLAS bindings are left out:
+ * import those from their folders.
  *
  * @module
  */
-export * from "./paths.ts";
-export * from "./random.ts";
-export * from "./profile.ts";
-export * from "./mnist.ts";
-export * from "./backend.ts";
-export * from "./model.ts";
-export * from "./optimizer.ts";
-export * from "./gradients.ts";
-export * from "./train.ts";
-export * from "./predict.ts";
-export * from "./checkpoint.ts";
-export * from "./metrics.ts";
-export * from "./pca.ts";
-export * from "./display.ts";
-export * from "./live.ts";
-export * from "./charts.ts";
-export * from "./charts_eval.ts";
-export * from "./images.ts";
-export * from "./data_stats.ts";
-export * from "./charts_model.ts";
-export * from "./tables.ts";
-export * from "./trained_model.ts";
-export * from "./sweep.ts";
-export * from "./charts_lr.ts";
-export * from "./augment.ts";
-export * from "./schedules.ts";
-export * from "./charts_compare.ts";
-export * from "./atomic.ts";
+export * from "./data/mod.ts";
+export * from "./model/mod.ts";
+export * from "./train/mod.ts";
+export * from "./eval/mod.ts";
+export * from "./charts/mod.ts";
+export * from "./notebook/mod.ts";
+export * from "./backend/backend.ts";
+export * from "./util/random.ts";
+export * from "./util/profile.ts";
+export * from "./util/paths.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { executeNotebook } from "../lib/notebook_runner.ts";
+import { executeNotebook } from "../lib/tools/notebook_runner.ts";
 
 const NOTEBOOKS_DIR = fileURLToPath(new URL("../notebooks/", import.meta.url));
 const NOTEBOOKS = [...Deno.readDirSync(NOTEBOOKS_DIR)]

@@ -1,0 +1,13 @@
+/**
+ * Charts as standalone SVG with Observable Plot, rendered headless, plus digit images as PNG.
+ *
+ * @module
+ */
+export * from "./compare.ts";
+export * from "./digits.ts";
+export * from "./evaluation.ts";
+export * from "./frame.ts";
+export * from "./learning_rate.ts";
+export * from "./model.ts";
+export * from "./plots.ts";
+export * from "./png.ts";

@@ -1,0 +1,429 @@
+/**
+ * MNIST and Fashion-MNIST from the original IDX files: parse, validate, scale to [0, 1], split.
+ *
+ * One Float32Array holds every image of a split (row-major, 28×28 each) and one Uint8Array every
+ * label; tensors are made later, only where the model needs them.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { DATA_DIR } from "../util/paths.ts";
+import { createRng, permutation } from "../util/random.ts";
+
+/** Side of an image in pixels. */
+export const IMAGE_SIDE = 28;
+/** Pixels per image. */
+export const IMAGE_PIXELS: number = IMAGE_SIDE * IMAGE_SIDE;
+/** Number of classes (digits 0–9, or the ten Fashion-MNIST garments). */
+export const NUM_CLASSES = 10;
+
+/** IDX magic number of a ubyte file with 3 dimensions (images). */
+export const IMAGE_MAGIC = 0x00000803;
+/** IDX magic number of a ubyte file with 1 dimension (labels). */
+export const LABEL_MAGIC = 0x00000801;
+const UBYTE_TYPE = 0x08;
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** The datasets `loadMnist` knows, with the folder setup puts them in and the variable that overrides it. */
+export const DATASETS = {
+  "mnist": { folder: "mnist", envVar: "MNIST_DIR" },
+  "fashion-mnist": { folder: "fashion-mnist", envVar: "FASHION_MNIST_DIR" },
+} as const;
+
+/** Name of a dataset `loadMnist` can read. */
+export type DatasetName = keyof typeof DATASETS;
+
+/** Class names for display, per dataset. */
+export const CLASS_NAMES: Record<DatasetName, readonly string[]> = {
+  "mnist": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+  "fashion-mnist": [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+  ],
+};
+
+/** Images and labels of one split. */
+export interface Split {
+  /** `count × 784` pixels, row-major, each in [0, 1]. */
+  images: Float32Array;
+  /** `count` labels in 0–9. */
+  labels: Uint8Array;
+  /** Number of examples. */
+  count: number;
+}
+
+/** The parsed content of an IDX file. */
+export interface Idx {
+  /** Size of each dimension, outermost first. */
+  dims: number[];
+  /** The values, row-major. */
+  data: Uint8Array;
+}
+
+/**
+ * Parses an IDX file of unsigned bytes, the format MNIST is distributed in.
+ *
+ * @param bytes The raw (not gzipped) file content.
+ * @param options.name File name used in error messages.
+ * @returns The dimensions and a view of the values (no copy).
+ * @throws {TypeError} If the header is not that of a ubyte IDX file.
+ * @throws {RangeError} If the body is shorter or longer than the header says.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 2, 7, 3]);
+ * assert.deepEqual(parseIdx(bytes).dims, [2]);
+ * assert.deepEqual([...parseIdx(bytes).data], [7, 3]);
+ * ```
+ */
+export function parseIdx(bytes: Uint8Array, options: { name?: string } = {}): Idx {
+  const name = options.name ?? "<bytes>";
+  const fail = (message: string) => `Cannot parse IDX file "${name}": ${message}`;
+  if (bytes.length < 4) {
+    throw new RangeError(fail(`file is ${bytes.length} bytes, expected at least a 4-byte header`));
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0);
+  const rank = bytes[3];
+  if (bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== UBYTE_TYPE || rank === 0) {
+    throw new TypeError(
+      fail(
+        `magic number is ${magic} (0x${hex(magic)}), expected 0x000008NN (unsigned bytes, NN dims)`,
+      ),
+    );
+  }
+  const headerLength = 4 + 4 * rank;
+  if (bytes.length < headerLength) {
+    throw new RangeError(
+      fail(`header needs ${headerLength} bytes for ${rank} dimensions, found ${bytes.length}`),
+    );
+  }
+  const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
+  const expected = dims.reduce((a, b) => a * b, 1);
+  const found = bytes.length - headerLength;
+  if (found < expected) {
+    throw new RangeError(
+      fail(
+        `body is truncated: dimensions ${dims.join("×")} need ${expected} bytes, found ${found}`,
+      ),
+    );
+  }
+  if (found > expected) {
+    throw new RangeError(
+      fail(
+        `${found - expected} trailing bytes: dimensions ${
+          dims.join("×")
+        } need ${expected} bytes, found ${found}`,
+      ),
+    );
+  }
+  return { dims, data: bytes.subarray(headerLength) };
+}
+
+/** Options of {@linkcode loadMnist}. */
+export interface LoadMnistOptions {
+  /**
+   * Folder holding the four standard files (raw or `.gz`). Defaults to the dataset's environment
+   * variable (`MNIST_DIR`, `FASHION_MNIST_DIR`), else `data/mnist` or `data/fashion-mnist`.
+   */
+  dir?: string;
+  /** Which dataset. Default `"mnist"`. */
+  dataset?: DatasetName;
+}
+
+/**
+ * Loads the 60,000 training and 10,000 test images of MNIST or Fashion-MNIST.
+ *
+ * @param options Where to read from and which dataset.
+ * @returns The training and test splits, pixels scaled to [0, 1].
+ * @throws {Deno.errors.NotFound} If a file is missing, naming the paths tried.
+ * @throws {TypeError | RangeError} If a file is not what MNIST files are.
+ */
+export async function loadMnist(
+  options: LoadMnistOptions = {},
+): Promise<{ train: Split; test: Split }> {
+  const dataset = options.dataset ?? "mnist";
+  if (!Object.hasOwn(DATASETS, dataset)) {
+    throw new TypeError(
+      `Unknown dataset "${dataset}": expected one of ${
+        Object.keys(DATASETS).map((d) => `"${d}"`).join(", ")
+      }`,
+    );
+  }
+  const dir = options.dir ?? datasetDir(dataset);
+  const [train, test] = await Promise.all([
+    loadSplit(dir, "train"),
+    loadSplit(dir, "t10k"),
+  ]);
+  return { train, test };
+}
+
+/**
+ * The folder `loadMnist` reads a dataset from when given no `dir`.
+ *
+ * @param dataset The dataset.
+ * @returns The environment variable's value if set, else the folder under `data/`.
+ */
+export function datasetDir(dataset: DatasetName): string {
+  return Deno.env.get(DATASETS[dataset].envVar) || join(DATA_DIR, DATASETS[dataset].folder);
+}
+
+async function loadSplit(dir: string, prefix: string): Promise<Split> {
+  const [imageFile, labelFile] = await Promise.all([
+    readIdxFile(dir, `${prefix}-images`, "idx3-ubyte"),
+    readIdxFile(dir, `${prefix}-labels`, "idx1-ubyte"),
+  ]);
+  const images = parseIdx(imageFile.bytes, { name: imageFile.path });
+  const labels = parseIdx(labelFile.bytes, { name: labelFile.path });
+  checkMagic(images, imageFile.path, IMAGE_MAGIC, "images");
+  checkMagic(labels, labelFile.path, LABEL_MAGIC, "labels");
+  const [count, rows, cols] = images.dims;
+  if (rows !== IMAGE_SIDE || cols !== IMAGE_SIDE) {
+    throw new RangeError(
+      `Cannot load images "${imageFile.path}": image size is ${rows}×${cols}, expected ${IMAGE_SIDE}×${IMAGE_SIDE}`,
+    );
+  }
+  if (labels.dims[0] !== count) {
+    throw new RangeError(
+      `Cannot load "${labelFile.path}": it has ${
+        labels.dims[0]
+      } labels but "${imageFile.path}" has ${count} images`,
+    );
+  }
+  const badLabel = labels.data.findIndex((label) => label >= NUM_CLASSES);
+  if (badLabel >= 0) {
+    throw new RangeError(
+      `Cannot load "${labelFile.path}": label ${badLabel} is ${labels.data[badLabel]}, expected 0–${
+        NUM_CLASSES - 1
+      }`,
+    );
+  }
+  return { images: toUnitFloats(images.data), labels: labels.data.slice(), count };
+}
+
+function checkMagic(idx: Idx, path: string, expected: number, what: string): void {
+  const magic = (UBYTE_TYPE << 8) | idx.dims.length;
+  if (magic !== expected) {
+    throw new TypeError(
+      `Cannot load ${what} "${path}": magic number is ${magic} (${idx.dims.length} dimensions), expected ${expected}`,
+    );
+  }
+}
+
+/** Scales bytes 0–255 to floats in [0, 1], like torchvision's `ToTensor()`. */
+function toUnitFloats(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(bytes.length);
+  const scale = 1 / 255;
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] * scale;
+  return out;
+}
+
+/**
+ * Reads one IDX file of a dataset folder in any of its usual spellings (`train-images-idx3-ubyte`,
+ * `train-images.idx3-ubyte`, either with `.gz`), gunzipping when needed.
+ *
+ * @param dir The folder.
+ * @param stem The file's name before the kind, e.g. `"train-images"` or `"t10k-labels"`.
+ * @param kind `"idx3-ubyte"` (images) or `"idx1-ubyte"` (labels).
+ * @returns The path found and its raw (decompressed) bytes.
+ * @throws {Deno.errors.NotFound} Naming every path tried.
+ */
+export async function readIdxFile(
+  dir: string,
+  stem: string,
+  kind: string,
+): Promise<{ path: string; bytes: Uint8Array }> {
+  // The official names use a dash; some mirrors (Kaggle) use a dot before the kind.
+  const candidates = [`${stem}-${kind}`, `${stem}.${kind}`].flatMap((n) => [n, `${n}.gz`])
+    .map((n) => join(dir, n));
+  for (const path of candidates) {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = await Deno.readFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+    return { path, bytes: isGzip(bytes) ? await gunzip(bytes, path) : bytes };
+  }
+  throw new Deno.errors.NotFound(
+    `Cannot find the MNIST file "${stem}-${kind}" in "${dir}": tried ${
+      candidates.map((c) => `"${c}"`).join(", ")
+    }. Run \`make data\` to fetch the datasets, or point MNIST_DIR at a folder holding the four standard files`,
+  );
+}
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+}
+
+async function gunzip(bytes: Uint8Array<ArrayBuffer>, path: string): Promise<Uint8Array> {
+  try {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (error) {
+    throw new TypeError(`Cannot decompress "${path}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, "0");
+}
+
+/**
+ * Picks examples of a split by index, copying them into a new split.
+ *
+ * @param split The split to pick from.
+ * @param indices Which examples, in the order wanted.
+ * @returns A new split.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const split = { images: new Float32Array(3 * 784).map((_, i) => Math.floor(i / 784)), labels: new Uint8Array([5, 6, 7]), count: 3 };
+ * const picked = takeExamples(split, [2, 0]);
+ * assert.deepEqual([...picked.labels], [7, 5]);
+ * assert.deepEqual(picked.images[0], 2);
+ * ```
+ */
+export function takeExamples(split: Split, indices: ArrayLike<number>): Split {
+  const count = indices.length;
+  const images = new Float32Array(count * IMAGE_PIXELS);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const j = indices[i];
+    if (!(j >= 0 && j < split.count)) {
+      throw new RangeError(`Cannot take example ${j}: the split has ${split.count} examples`);
+    }
+    images.set(split.images.subarray(j * IMAGE_PIXELS, (j + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
+    labels[i] = split.labels[j];
+  }
+  return { images, labels, count };
+}
+
+/** Options of {@linkcode splitTrainValidation}. */
+export interface SplitOptions {
+  /** Examples held out for validation. Default 9,000, as in the original (51,000 / 9,000). */
+  validationSize?: number;
+  /** Seed of the shuffle that decides which examples are held out. Default 0. */
+  seed?: number;
+}
+
+/**
+ * Holds out a seeded random subset of the training images for validation.
+ *
+ * @param train The 60,000 training examples.
+ * @param options How many to hold out and the seed.
+ * @returns Disjoint `train` and `validation` splits covering every example once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const split = { images: new Float32Array(10 * 784), labels: new Uint8Array(10), count: 10 };
+ * const { train, validation } = splitTrainValidation(split, { validationSize: 3 });
+ * assert.deepEqual([train.count, validation.count], [7, 3]);
+ * ```
+ */
+export function splitTrainValidation(
+  train: Split,
+  options: SplitOptions = {},
+): { train: Split; validation: Split } {
+  const { validationSize = 9_000, seed = 0 } = options;
+  if (!Number.isInteger(validationSize) || validationSize < 0 || validationSize > train.count) {
+    throw new RangeError(
+      `Cannot hold out ${validationSize} validation examples: expected an integer from 0 to ${train.count}`,
+    );
+  }
+  const order = permutation(train.count, createRng(seed));
+  return {
+    train: takeExamples(train, order.subarray(validationSize)),
+    validation: takeExamples(train, order.subarray(0, validationSize)),
+  };
+}
+
+/**
+ * Counts the examples of each class.
+ *
+ * @param labels Class indices.
+ * @param numClasses Number of classes.
+ * @returns `counts[c]` is the number of labels equal to `c`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(classCounts(new Uint8Array([0, 2, 2]), 3), [1, 0, 2]);
+ * ```
+ */
+export function classCounts(labels: ArrayLike<number>, numClasses = NUM_CLASSES): number[] {
+  const counts = new Array<number>(numClasses).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  return counts;
+}
+
+/** Options of {@linkcode loadSplits}. */
+export interface LoadSplitsOptions extends LoadMnistOptions, SplitOptions {
+  /**
+   * Keep at most this many training examples, and at most a fifth as many validation and test
+   * examples (a quick profile). Default: everything.
+   */
+  limit?: number;
+}
+
+/** The three splits the notebooks use. */
+export interface Splits {
+  train: Split;
+  validation: Split;
+  test: Split;
+}
+
+/**
+ * Loads a dataset and splits it like the original: 51,000 train, 9,000 validation (seeded), and the
+ * 10,000 test images kept apart.
+ *
+ * @param options Dataset, folder, validation size, seed, and an optional size limit.
+ * @returns Train, validation and test splits.
+ */
+export async function loadSplits(options: LoadSplitsOptions = {}): Promise<Splits> {
+  const { limit } = options;
+  const { train: all, test } = await loadMnist(options);
+  const { train, validation } = splitTrainValidation(all, options);
+  if (limit === undefined) return { train, validation, test };
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`Invalid limit ${limit}: expected a positive integer number of examples`);
+  }
+  const evaluationLimit = Math.max(1, Math.ceil(limit / 5));
+  return {
+    train: firstExamples(train, limit),
+    validation: firstExamples(validation, evaluationLimit),
+    test: firstExamples(test, evaluationLimit),
+  };
+}
+
+/**
+ * The first `n` examples of a split (all of them if it has fewer).
+ *
+ * @param split The split.
+ * @param n How many to keep.
+ * @returns A new split.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const split = { images: new Float32Array(3 * 784), labels: new Uint8Array([4, 5, 6]), count: 3 };
+ * assert.deepEqual([...firstExamples(split, 2).labels], [4, 5]);
+ * ```
+ */
+export function firstExamples(split: Split, n: number): Split {
+  return takeExamples(split, Array.from({ length: Math.min(n, split.count) }, (_, i) => i));
+}

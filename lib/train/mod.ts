@@ -1,0 +1,9 @@
+/**
+ * The training loop and what it is built from, learning-rate schedules and the range test, resumable sweeps.
+ *
+ * @module
+ */
+export * from "./schedules.ts";
+export * from "./sweep.ts";
+export * from "./train.ts";
+export * from "./trained_model.ts";

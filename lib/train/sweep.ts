@@ -1,0 +1,715 @@
+/**
+ * Hyperparameter sweeps that survive interruption: run a grid of configurations, keep every run's
+ * tidy per-epoch rows and one summary row, and save them as polars DataFrames (CSV and Parquet)
+ * under `reports/sweeps/`.
+ *
+ * Files of a sweep called `name`, in `dir` (default `reports/sweeps/`):
+ *
+ * - `<name>_runs.jsonl`: the resume state, one finished run per line (`run`, `config`, `rows`,
+ *   `summary`, `seconds`). It is rewritten atomically after every run, so killing the process loses
+ *   at most the run in progress, and a restarted sweep skips every run it finds here.
+ * - `<name>_history.csv` / `.parquet`: every requested run's rows with the run id and the config
+ *   columns added; `<name>_summary.csv` / `.parquet`: one row per run. Written atomically when the
+ *   sweep completes; {@linkcode loadSweep} reads the Parquet pair back without training.
+ *
+ * Values in the frames: numbers are Float64 (an epoch shows as `1.0`), booleans Bool, strings
+ * String; a column with no value at all is Float64. `NaN` and `±Infinity` (a diverged loss) are
+ * kept as they are, in the state file as well as in CSV (`NaN`, `inf`) and Parquet; `null` means
+ * missing: a key absent from some rows, or `null`/`undefined`. Arrays and objects (say
+ * `hiddenUnits: [128, 64]`) are stored as their JSON text. CSV cannot tell `""` from a missing
+ * string; Parquet is exact, which is why {@linkcode loadSweep} reads it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { Buffer } from "node:buffer";
+import pl from "nodejs-polars";
+import { writeAtomically } from "../util/atomic.ts";
+import { REPORTS_DIR } from "../util/paths.ts";
+import type { TrainResult } from "./train.ts";
+
+/** Environment variable that moves every sweep's files (the notebook tests use a fresh folder). */
+export const SWEEP_DIR_ENV = "ANN_SWEEP_DIR";
+
+/**
+ * Where sweeps keep their files unless told otherwise.
+ *
+ * @returns `$ANN_SWEEP_DIR` if set, else `reports/sweeps/`.
+ */
+export function defaultSweepDir(): string {
+  return Deno.env.get(SWEEP_DIR_ENV) || join(REPORTS_DIR, "sweeps");
+}
+
+/**
+ * A sweep name that changes whenever a setting shared by all its runs changes (data size, epochs,
+ * augmentation ranges…), so editing such a setting starts a new sweep instead of silently reusing
+ * runs made under the old one.
+ *
+ * @param base Readable part, e.g. `"learning_rates_full"`.
+ * @param settings Everything the runs depend on that is not in their configs, as flat values.
+ * @returns `base` followed by a short hash of the settings.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(sweepName("lr", { epochs: 30 }), sweepName("lr", { epochs: 30 }));
+ * assert.notEqual(sweepName("lr", { epochs: 30 }), sweepName("lr", { epochs: 3 }));
+ * assert.match(sweepName("lr", { epochs: 30 }), /^lr_[0-9a-f]{8}$/);
+ * ```
+ */
+export function sweepName(base: string, settings: Record<string, unknown>): string {
+  const text = JSON.stringify(settings, Object.keys(settings).sort());
+  let hash = 0x811c9dc5; // FNV-1a, 32 bits
+  for (let i = 0; i < text.length; i++) {
+    hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return `${base}_${hash.toString(16).padStart(8, "0")}`;
+}
+
+/** One configuration of a sweep: plain JSON values (numbers, strings, booleans, arrays…). */
+export type SweepConfig = Record<string, unknown>;
+
+/** What `runOne` hands back for one configuration. */
+export interface SweepRunResult {
+  /** Tidy rows, e.g. `train()`'s history (`{ epoch, split, loss, accuracy }`); may be empty. */
+  rows: readonly Record<string, unknown>[];
+  /**
+   * One row of facts about the run, e.g. from {@linkcode summarizeTraining}. If it has no
+   * `diverged` key the sweep adds one: `true` when `rows` is empty or holds a non-finite number.
+   */
+  summary: Record<string, unknown>;
+}
+
+/** Where a run stands, passed to `runOne` and the callbacks. */
+export interface SweepRunInfo<C extends SweepConfig = SweepConfig> {
+  /** The run id, e.g. `learningRate=0.01,momentum=0.5` (see {@linkcode runIdOf}). */
+  run: string;
+  /** The configuration. */
+  config: C;
+  /** 1-based position in `configs`. */
+  index: number;
+  /** Number of configurations in the sweep. */
+  total: number;
+}
+
+/** A run's outcome, passed to `onRunEnd`. */
+export interface SweepRunEnd<C extends SweepConfig = SweepConfig> extends SweepRunInfo<C> {
+  /** `"ran"`: trained just now; `"cached"`: skipped, its results read from the state file. */
+  status: "ran" | "cached";
+  /** Wall-clock seconds of `runOne` (for a cached run: when it ran). */
+  seconds: number;
+  /** The summary row as stored (with `diverged`), without the run id and config columns. */
+  summary: Record<string, unknown>;
+}
+
+/** Options of {@linkcode runSweep}. */
+export interface RunSweepOptions<C extends SweepConfig = SweepConfig> {
+  /** Folder of the sweep's files, created if missing. Default `$ANN_SWEEP_DIR`, else `reports/sweeps/`. */
+  dir?: string;
+  /** Re-run every configuration even if the state file has it (replacing the record). Default false. */
+  force?: boolean;
+  /** Called before a run trains (not for cached runs). */
+  onRunStart?: (info: SweepRunInfo<C>) => void | Promise<void>;
+  /** Called after every run, trained or cached, in `configs` order. */
+  onRunEnd?: (info: SweepRunEnd<C>) => void | Promise<void>;
+}
+
+/** Paths of a sweep's files. */
+export interface SweepFiles {
+  /** The resume state, one finished run per line. */
+  state: string;
+  historyCsv: string;
+  historyParquet: string;
+  summaryCsv: string;
+  summaryParquet: string;
+}
+
+/** What {@linkcode runSweep} returns. */
+export interface SweepResult {
+  /** Every requested run's rows, columns `run`, the config keys, then the row keys. */
+  history: pl.DataFrame;
+  /** One row per requested run, in `configs` order: `run`, the config keys, the summary keys. */
+  summary: pl.DataFrame;
+  /** Runs trained in this call. */
+  ran: number;
+  /** Runs skipped because the state file had them. */
+  skipped: number;
+  /** Where everything was written. */
+  files: SweepFiles;
+}
+
+/** What {@linkcode loadSweep} returns. */
+export interface LoadedSweep {
+  history: pl.DataFrame;
+  summary: pl.DataFrame;
+  files: SweepFiles;
+}
+
+/** One line of the state file. */
+interface RunRecord {
+  run: string;
+  config: SweepConfig;
+  rows: Record<string, unknown>[];
+  summary: Record<string, unknown>;
+  seconds: number;
+}
+
+const RUN_COLUMN = "run";
+const FLOAT_TAG = "$float";
+const SWEEP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const DEFAULT_RUN_ID = "default";
+
+/**
+ * Every combination of the given values, the last key varying fastest (like nested loops in key
+ * order).
+ *
+ * @param axes Each key's candidate values, e.g. `{ learningRate: [0.01, 0.1], momentum: [0, 0.9] }`.
+ * @returns One config object per combination; `{}` gives `[{}]`.
+ * @throws {TypeError} If a key's values are not an array.
+ * @throws {RangeError} If a key has no values.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(gridOf({ lr: [0.1, 1], momentum: [0, 0.5] }), [
+ *   { lr: 0.1, momentum: 0 },
+ *   { lr: 0.1, momentum: 0.5 },
+ *   { lr: 1, momentum: 0 },
+ *   { lr: 1, momentum: 0.5 },
+ * ]);
+ * ```
+ */
+export function gridOf<T extends Record<string, readonly unknown[]>>(
+  axes: T,
+): { [K in keyof T]: T[K][number] }[] {
+  let configs: Record<string, unknown>[] = [{}];
+  for (const [key, values] of Object.entries(axes)) {
+    if (!Array.isArray(values)) {
+      throw new TypeError(`Cannot build the grid: values of "${key}" are not an array`);
+    }
+    if (values.length === 0) {
+      throw new RangeError(
+        `Cannot build the grid: "${key}" has no values, expected at least one`,
+      );
+    }
+    configs = configs.flatMap((config) => values.map((value) => ({ ...config, [key]: value })));
+  }
+  return configs as { [K in keyof T]: T[K][number] }[];
+}
+
+/**
+ * The id of a configuration's run: `key=value` pairs in sorted key order, so it does not depend
+ * on the order keys were written in. Also the `run` column of the frames, a readable chart label.
+ *
+ * @param config The configuration.
+ * @returns E.g. `lr=0.01,momentum=0.5`; `default` for `{}`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(runIdOf({ momentum: 0.5, lr: 0.01 }), "lr=0.01,momentum=0.5");
+ * assert.equal(runIdOf({ hidden: [128, 64], optimizer: "adam" }), "hidden=[128,64],optimizer=adam");
+ * ```
+ */
+export function runIdOf(config: SweepConfig): string {
+  const keys = Object.keys(config).sort();
+  if (keys.length === 0) return DEFAULT_RUN_ID;
+  return keys.map((key) => `${key}=${formatIdValue(config[key])}`).join(",");
+}
+
+/**
+ * Runs every configuration that the sweep's state file does not have yet, records each as it
+ * finishes, and returns and saves the tidy history and the summary of all of them.
+ *
+ * Resuming: a run is skipped when the state file has its id with an equal config. Put everything
+ * that changes the result (epochs, data size, profile) into the config or the sweep name, or pass
+ * `force`. Runs in the state file but not in `configs` stay recorded but are left out of the
+ * frames. One process per sweep at a time.
+ *
+ * @param name The sweep's name, used in file names: letters, digits, `_`, `-`, `.`.
+ * @param configs The configurations, e.g. from {@linkcode gridOf}; ids must be distinct.
+ * @param runOne Trains one configuration and returns its rows and summary.
+ * @param options Folder, `force`, progress callbacks.
+ * @returns The frames, how many runs trained and how many came from the state file, the paths.
+ * @throws {RangeError} On a bad name, no configs or two configs with the same id.
+ * @throws {TypeError} If the state file is corrupt (it names the file and line; delete the file
+ *   to start over), records a different config under a run's id, or a result cannot be stored.
+ * @throws {Error} If `runOne` throws: the message names the run, `cause` is the original error.
+ *   Runs finished before it stay recorded.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const runOne = (config: { lr: number }) =>
+ *   Promise.resolve({ rows: [{ epoch: 1, loss: 1 / config.lr }], summary: { best: 1 / config.lr } });
+ * const first = await runSweep("demo", gridOf({ lr: [1, 2] }), runOne, { dir });
+ * assert.deepEqual([first.ran, first.skipped], [2, 0]);
+ * assert.deepEqual(first.summary.getColumn("best").toArray(), [1, 0.5]);
+ * const again = await runSweep("demo", gridOf({ lr: [1, 2, 4] }), runOne, { dir });
+ * assert.deepEqual([again.ran, again.skipped], [1, 2]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function runSweep<C extends SweepConfig>(
+  name: string,
+  configs: readonly C[],
+  runOne: (config: C, info: SweepRunInfo<C>) => Promise<SweepRunResult>,
+  options: RunSweepOptions<C> = {},
+): Promise<SweepResult> {
+  const { dir = defaultSweepDir(), force = false, onRunStart, onRunEnd } = options;
+  const files = sweepFiles(name, dir);
+  const runs = checkConfigs(name, configs);
+  await Deno.mkdir(dir, { recursive: true });
+  const records = await readState(files.state);
+  const total = runs.length;
+  const chosen: RunRecord[] = [];
+  let ran = 0, skipped = 0;
+  // Each column's kind of value (number, string, boolean), checked as runs arrive so that a run
+  // whose result would not fit a column fails at once, naming both runs, not after the sweep.
+  const summaryKinds: Kinds = new Map([[RUN_COLUMN, { kind: "string", where: "the run id" }]]);
+  for (const { run, config } of runs) noteKinds(summaryKinds, config, `run "${run}"'s config`);
+  const historyKinds: Kinds = new Map(summaryKinds);
+  const configKeys = unionOfKeys(runs.map((r) => r.config));
+  const noteRecord = (record: RunRecord) => {
+    record.rows.forEach((row, j) => {
+      const where = `run "${record.run}" row ${j + 1}`;
+      checkColumns(name, where, row, configKeys);
+      noteKinds(historyKinds, row, where);
+    });
+    const where = `run "${record.run}"'s summary`;
+    checkColumns(name, where, record.summary, configKeys);
+    noteKinds(summaryKinds, record.summary, where);
+  };
+
+  for (const [i, { run, config }] of runs.entries()) {
+    const info: SweepRunInfo<C> = { run, config, index: i + 1, total };
+    const cached = records.get(run);
+    if (cached && !force) {
+      if (canonicalJson(cached.config) !== canonicalJson(config)) {
+        throw new TypeError(
+          `Cannot resume sweep "${name}": state file "${files.state}" records run "${run}" with config ${
+            canonicalJson(cached.config)
+          }, but this sweep asks for ${
+            canonicalJson(config)
+          }. Rename the sweep, pass force: true, or delete the file`,
+        );
+      }
+      noteRecord(cached);
+      chosen.push(cached);
+      skipped++;
+      await onRunEnd?.({
+        ...info,
+        status: "cached",
+        seconds: cached.seconds,
+        summary: cached.summary,
+      });
+      continue;
+    }
+    await onRunStart?.(info);
+    const start = performance.now();
+    let result: SweepRunResult;
+    try {
+      result = await runOne(config, info);
+    } catch (error) {
+      throw new Error(
+        `Sweep "${name}" failed in run ${i + 1} of ${total} ("${run}"): ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { cause: error },
+      );
+    }
+    const record = makeRecord(name, run, config, result, (performance.now() - start) / 1000);
+    noteRecord(record);
+    records.set(run, record);
+    await writeState(files.state, records);
+    chosen.push(record);
+    ran++;
+    await onRunEnd?.({ ...info, status: "ran", seconds: record.seconds, summary: record.summary });
+  }
+
+  const history = frameOf(
+    chosen.flatMap((record) => record.rows.map((row) => labelled(record, row, configKeys))),
+    [RUN_COLUMN, ...configKeys],
+    historyKinds,
+  );
+  const summary = frameOf(
+    chosen.map((record) => labelled(record, record.summary, configKeys)),
+    [RUN_COLUMN, ...configKeys],
+    summaryKinds,
+  );
+  await writeFrame(history, files.historyCsv, files.historyParquet);
+  await writeFrame(summary, files.summaryCsv, files.summaryParquet);
+  return { history, summary, ran, skipped, files };
+}
+
+/**
+ * Reads a finished sweep's saved frames (the Parquet files) without training.
+ *
+ * @param name The sweep's name.
+ * @param options.dir Its folder. Default `$ANN_SWEEP_DIR`, else `reports/sweeps/`.
+ * @returns The history and summary frames, equal to what {@linkcode runSweep} returned, and paths.
+ * @throws {Deno.errors.NotFound} If a file is missing; the message names it.
+ */
+export async function loadSweep(
+  name: string,
+  options: { dir?: string } = {},
+): Promise<LoadedSweep> {
+  const { dir = defaultSweepDir() } = options;
+  const files = sweepFiles(name, dir);
+  const read = async (path: string) => {
+    const bytes = await Deno.readFile(path).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new Deno.errors.NotFound(
+          `Cannot load sweep "${name}": "${path}" does not exist. Run runSweep("${name}", …) first`,
+        );
+      }
+      throw error;
+    });
+    return pl.readParquet(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  };
+  return {
+    history: await read(files.historyParquet),
+    summary: await read(files.summaryParquet),
+    files,
+  };
+}
+
+/**
+ * The sweep summary row of a `train()` result, for `runOne` to return.
+ *
+ * @param result What `train()` returned.
+ * @returns `epochs` (completed), `seconds`, `stopped`, `diverged` and where (`diverged_epoch`,
+ *   `diverged_batch`, `diverged_loss`, `null` when it did not), the last epoch's `train_loss`,
+ *   `train_accuracy`, `val_loss`, `val_accuracy`, and `best_val_accuracy` (`null` when missing).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const summary = summarizeTraining({
+ *   history: [], diverged: { epoch: 1, batch: 3, loss: NaN }, stopped: false, epochs: 0,
+ *   seconds: 0.5, gradients: "dense",
+ * });
+ * assert.equal(summary.diverged, true);
+ * assert.equal(summary.diverged_batch, 3);
+ * assert.equal(summary.val_accuracy, null);
+ * ```
+ */
+export function summarizeTraining(result: TrainResult): Record<string, number | boolean | null> {
+  const last = (split: string) => result.history.findLast((row) => row.split === split) ?? null;
+  const train = last("train"), validation = last("validation");
+  const validationAccuracies = result.history
+    .filter((row) => row.split === "validation")
+    .map((row) => row.accuracy);
+  return {
+    epochs: result.epochs,
+    seconds: result.seconds,
+    stopped: result.stopped,
+    diverged: result.diverged !== null,
+    diverged_epoch: result.diverged?.epoch ?? null,
+    diverged_batch: result.diverged?.batch ?? null,
+    diverged_loss: result.diverged?.loss ?? null,
+    train_loss: train?.loss ?? null,
+    train_accuracy: train?.accuracy ?? null,
+    val_loss: validation?.loss ?? null,
+    val_accuracy: validation?.accuracy ?? null,
+    best_val_accuracy: validationAccuracies.length ? Math.max(...validationAccuracies) : null,
+  };
+}
+
+/**
+ * One log line per run, for `onRunEnd`.
+ *
+ * @param info The run's outcome.
+ * @returns E.g. `run 2/4 lr=0.1: 3.2 s, diverged` or `run 1/4 lr=0.01: skipped (cached)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const info = { run: "lr=1", config: { lr: 1 }, index: 2, total: 3, seconds: 1.25 };
+ * assert.equal(
+ *   formatRun({ ...info, status: "ran", summary: { diverged: false, val_accuracy: 0.9 } }),
+ *   "run 2/3 lr=1: 1.3 s, val accuracy 90.00 %",
+ * );
+ * assert.equal(
+ *   formatRun({ ...info, status: "cached", summary: { diverged: true } }),
+ *   "run 2/3 lr=1: skipped (cached), diverged",
+ * );
+ * ```
+ */
+export function formatRun(info: SweepRunEnd): string {
+  const parts = [info.status === "cached" ? "skipped (cached)" : `${info.seconds.toFixed(1)} s`];
+  const { diverged, val_accuracy: accuracy } = info.summary;
+  if (diverged === true) parts.push("diverged");
+  else if (typeof accuracy === "number") {
+    parts.push(`val accuracy ${(100 * accuracy).toFixed(2)} %`);
+  }
+  return `run ${info.index}/${info.total} ${info.run}: ${parts.join(", ")}`;
+}
+
+function sweepFiles(name: string, dir: string): SweepFiles {
+  if (typeof name !== "string" || !SWEEP_NAME.test(name)) {
+    throw new RangeError(
+      `Invalid sweep name "${name}": expected letters, digits, "_", "-" or "." (it names files)`,
+    );
+  }
+  const path = (suffix: string) => join(dir, `${name}_${suffix}`);
+  return {
+    state: path("runs.jsonl"),
+    historyCsv: path("history.csv"),
+    historyParquet: path("history.parquet"),
+    summaryCsv: path("summary.csv"),
+    summaryParquet: path("summary.parquet"),
+  };
+}
+
+/** Validates the configs and gives each its id; ids must be distinct so rows stay apart. */
+function checkConfigs<C extends SweepConfig>(
+  name: string,
+  configs: readonly C[],
+): { run: string; config: C }[] {
+  if (!Array.isArray(configs) || configs.length === 0) {
+    throw new RangeError(`Cannot run sweep "${name}": expected at least one config, found none`);
+  }
+  const seen = new Map<string, number>();
+  return configs.map((config, i) => {
+    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+      throw new TypeError(`Cannot run sweep "${name}": config ${i + 1} is not a plain object`);
+    }
+    for (const [key, value] of Object.entries(config)) {
+      if (key === RUN_COLUMN) {
+        throw new TypeError(
+          `Cannot run sweep "${name}": config ${
+            i + 1
+          } has key "${RUN_COLUMN}", which is reserved for the run id`,
+        );
+      }
+      if (value === undefined) {
+        throw new TypeError(
+          `Cannot run sweep "${name}": config ${i + 1} key "${key}" is undefined`,
+        );
+      }
+    }
+    const run = runIdOf(config);
+    const earlier = seen.get(run);
+    if (earlier !== undefined) {
+      throw new RangeError(
+        `Cannot run sweep "${name}": configs ${earlier} and ${i + 1} have the same id "${run}"`,
+      );
+    }
+    seen.set(run, i + 1);
+    return { run, config };
+  });
+}
+
+/**
+ * Validates `runOne`'s result and passes it through the state file's encoding, so a fresh run
+ * and a cached one give identical frames.
+ */
+function makeRecord(
+  name: string,
+  run: string,
+  config: SweepConfig,
+  result: SweepRunResult,
+  seconds: number,
+): RunRecord {
+  const where = `Sweep "${name}", run "${run}"`;
+  if (!result || !Array.isArray(result.rows) || !isPlainObject(result.summary)) {
+    throw new TypeError(
+      `${where}: runOne must return { rows: object[], summary: object }, found ${
+        result === null ? "null" : typeof result
+      } with keys ${Object.keys(result ?? {}).join(", ") || "none"}`,
+    );
+  }
+  result.rows.forEach((row, i) => {
+    if (!isPlainObject(row)) throw new TypeError(`${where}: row ${i + 1} is not an object`);
+  });
+  const summary = "diverged" in result.summary
+    ? result.summary
+    : { ...result.summary, diverged: rowsLookDiverged(result.rows) };
+  let text: string;
+  try {
+    text = encodeJson({ run, config, rows: result.rows, summary, seconds });
+  } catch (error) {
+    throw new TypeError(
+      `${where}: its result cannot be stored as JSON (${(error as Error).message})`,
+    );
+  }
+  return decodeJson(text) as RunRecord;
+}
+
+/** Row and summary keys must not shadow the `run` column or any config key of the sweep. */
+function checkColumns(
+  name: string,
+  where: string,
+  row: Record<string, unknown>,
+  configKeys: readonly string[],
+): void {
+  for (const key of Object.keys(row)) {
+    if (key === RUN_COLUMN || configKeys.includes(key)) {
+      throw new TypeError(
+        `Cannot build the frames of sweep "${name}": ${where} has column "${key}", which is also ${
+          key === RUN_COLUMN ? "the run id column" : "a config key"
+        }; rename one`,
+      );
+    }
+  }
+}
+
+function rowsLookDiverged(rows: readonly Record<string, unknown>[]): boolean {
+  return rows.length === 0 ||
+    rows.some((row) =>
+      Object.values(row).some((v) => typeof v === "number" && !Number.isFinite(v))
+    );
+}
+
+async function readState(path: string): Promise<Map<string, RunRecord>> {
+  const records = new Map<string, RunRecord>();
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return records;
+    throw error;
+  }
+  const lines = text.split("\n");
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === "") continue;
+    const corrupt = (why: string) =>
+      new TypeError(
+        `Cannot resume from state file "${path}": line ${
+          i + 1
+        } ${why}. Delete the file to start the sweep over`,
+      );
+    let record: unknown;
+    try {
+      record = decodeJson(line);
+    } catch (error) {
+      throw corrupt(`is not valid JSON (${(error as Error).message})`);
+    }
+    if (!isRunRecord(record)) {
+      throw corrupt("is not a finished run (expected run, config, rows, summary, seconds)");
+    }
+    if (records.has(record.run)) throw corrupt(`repeats run "${record.run}"`);
+    records.set(record.run, record);
+  }
+  return records;
+}
+
+async function writeState(path: string, records: Map<string, RunRecord>): Promise<void> {
+  const text = [...records.values()].map((record) => encodeJson(record) + "\n").join("");
+  await writeAtomically(path, new TextEncoder().encode(text));
+}
+
+function isRunRecord(value: unknown): value is RunRecord {
+  return isPlainObject(value) && typeof value.run === "string" && isPlainObject(value.config) &&
+    Array.isArray(value.rows) && value.rows.every(isPlainObject) && isPlainObject(value.summary) &&
+    typeof value.seconds === "number";
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** JSON that keeps NaN and ±Infinity (as `{"$float": "NaN"}`), which plain JSON turns into null. */
+function encodeJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, v) => typeof v === "number" && !Number.isFinite(v) ? { [FLOAT_TAG]: String(v) } : v,
+  );
+}
+
+function decodeJson(text: string): unknown {
+  return JSON.parse(text, (_key, v) => {
+    if (isPlainObject(v) && typeof v[FLOAT_TAG] === "string" && Object.keys(v).length === 1) {
+      return Number(v[FLOAT_TAG]);
+    }
+    return v;
+  });
+}
+
+/** JSON with keys sorted at every level, so equal configs compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  const sortKeys = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sortKeys)
+      : isPlainObject(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]))
+      : v;
+  return encodeJson(sortKeys(value));
+}
+
+function formatIdValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return String(value);
+  return encodeJson(value);
+}
+
+function unionOfKeys(objects: readonly Record<string, unknown>[]): string[] {
+  const keys = new Set<string>();
+  for (const object of objects) for (const key of Object.keys(object)) keys.add(key);
+  return [...keys];
+}
+
+function labelled(
+  record: RunRecord,
+  row: Record<string, unknown>,
+  configKeys: readonly string[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { [RUN_COLUMN]: record.run };
+  for (const key of configKeys) out[key] = record.config[key] ?? null;
+  return Object.assign(out, row);
+}
+
+type Kinds = Map<string, { kind: string; where: string }>;
+
+/** Records the kind of each value of `row` per column; throws if a column would mix kinds. */
+function noteKinds(kinds: Kinds, row: Record<string, unknown>, where: string): void {
+  for (const [column, value] of Object.entries(row)) {
+    const cell = cellOf(value);
+    if (cell === null) continue;
+    const kind = typeof cell;
+    const known = kinds.get(column);
+    if (known === undefined) kinds.set(column, { kind, where });
+    else if (known.kind !== kind) {
+      throw new TypeError(
+        `Cannot build the sweep's frames: column "${column}" holds a ${kind} in ${where} but a ${known.kind} in ${known.where}`,
+      );
+    }
+  }
+}
+
+/**
+ * Builds a frame column by column with explicit types: `pl.DataFrame(records)` infers its schema
+ * from the first rows only (later keys vanish) and silently turns mixed columns into strings.
+ * Columns with no value at all are Float64.
+ */
+function frameOf(
+  rows: readonly Record<string, unknown>[],
+  leading: readonly string[],
+  kinds: Kinds,
+): pl.DataFrame {
+  const columns = [...new Set([...leading, ...unionOfKeys(rows)])];
+  return pl.DataFrame(columns.map((column) => {
+    const kind = kinds.get(column)?.kind;
+    const dtype = kind === "string" ? pl.Utf8 : kind === "boolean" ? pl.Bool : pl.Float64;
+    return pl.Series(column, rows.map((row) => cellOf(row[column])), dtype);
+  }));
+}
+
+function cellOf(value: unknown): number | string | boolean | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "number" || typeof value === "string" || typeof value === "boolean") {
+    return value;
+  }
+  return encodeJson(value);
+}
+
+async function writeFrame(
+  frame: pl.DataFrame,
+  csvPath: string,
+  parquetPath: string,
+): Promise<void> {
+  await writeAtomically(csvPath, new Uint8Array(frame.writeCSV()));
+  await writeAtomically(parquetPath, new Uint8Array(frame.writeParquet()));
+}

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { adler32, crc32, dataUrl, encodePng, zlibCompress } from "../../lib/charts/png.ts";
+import { python } from "../python.ts";
+
+/**
+ * An independent PNG reader in Python's standard library: checks the signature and every chunk's
+ * CRC, inflates IDAT with zlib (which checks Adler-32), undoes all five row filters.
+ */
+const PY_DECODE_PNG = `
+import json, struct, sys, zlib
+data = sys.stdin.buffer.read()
+assert data[:8] == bytes([137, 80, 78, 71, 13, 10, 26, 10]), "bad signature"
+pos, idat, chunks, crc_ok = 8, b"", [], True
+while pos < len(data):
+    (length,) = struct.unpack(">I", data[pos:pos + 4])
+    kind = data[pos + 4:pos + 8]
+    body = data[pos + 8:pos + 8 + length]
+    (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+    crc_ok = crc_ok and crc == (zlib.crc32(kind + body) & 0xFFFFFFFF)
+    chunks.append(kind.decode())
+    if kind == b"IHDR":
+        width, height, depth, color = struct.unpack(">IIBB", body[:10])
+    if kind == b"IDAT":
+        idat += body
+    pos += 12 + length
+channels = {0: 1, 2: 3}[color]
+raw = zlib.decompress(idat)
+stride = width * channels
+pixels, prev = [], [0] * stride
+for y in range(height):
+    f = raw[y * (stride + 1)]
+    line = list(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - channels] if i >= channels else 0
+        b, c = prev[i], prev[i - channels] if i >= channels else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    pixels += line
+    prev = line
+print(json.dumps({"width": width, "height": height, "depth": depth, "color": color,
+                  "chunks": chunks, "crc_ok": crc_ok, "pixels": pixels}))
+`;
+
+interface DecodedPng {
+  width: number;
+  height: number;
+  depth: number;
+  color: number;
+  chunks: string[];
+  crc_ok: boolean;
+  pixels: number[];
+}
+
+async function inflate(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  const stream = new Blob([bytes]).stream().pipeThrough(
+    new DecompressionStream("deflate"),
+  );
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Deterministic test bytes of several kinds: noise, runs, repeats, mostly zeros (like MNIST). */
+function sampleBytes(kind: string, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let s = 12345;
+  const next = () => (s = (s * 1103515245 + 12345) >>> 0) >>> 16;
+  for (let i = 0; i < n; i++) {
+    if (kind === "noise") out[i] = next() & 255;
+    else if (kind === "runs") out[i] = Math.floor(i / 37) % 3 * 100;
+    else if (kind === "repeat") out[i] = "abcabcabd".charCodeAt(i % 9);
+    else out[i] = next() % 9 === 0 ? next() & 255 : 0;
+  }
+  return out;
+}
+
+Deno.test("crc32() and adler32() match published check values", () => {
+  const text = (s: string) => new TextEncoder().encode(s);
+  assert.equal(crc32(text("123456789")), 0xcbf43926);
+  assert.equal(crc32(new Uint8Array(0)), 0);
+  assert.equal(crc32(text("456789"), crc32(text("123"))), 0xcbf43926, "running checksum");
+  assert.equal(adler32(text("Wikipedia")), 0x11e60398);
+  assert.equal(adler32(new Uint8Array(0)), 1);
+});
+
+Deno.test("crc32() and adler32() agree with Python's zlib on long inputs", async () => {
+  const data = sampleBytes("noise", 100_000); // longer than Adler-32's 5552-byte reduction block
+  const out = JSON.parse(
+    await python(
+      "import sys, zlib, json; d = sys.stdin.buffer.read(); " +
+        "print(json.dumps([zlib.crc32(d) & 0xFFFFFFFF, zlib.adler32(d) & 0xFFFFFFFF]))",
+      data,
+    ),
+  );
+  assert.deepEqual([crc32(data), adler32(data)], out);
+});
+
+Deno.test("zlibCompress() output inflates back to the input", async (t) => {
+  for (const kind of ["noise", "runs", "repeat", "sparse"]) {
+    for (const n of [0, 1, 2, 3, 4, 259, 1000, 70_000]) {
+      await t.step(`${kind}, ${n} bytes`, async () => {
+        const data = sampleBytes(kind, n);
+        for (const compress of [true, false]) {
+          assert.deepEqual(await inflate(zlibCompress(data, { compress })), data);
+        }
+      });
+    }
+  }
+});
+
+Deno.test("zlibCompress() shrinks repetitive data and stores incompressible data in blocks", () => {
+  const sparse = sampleBytes("sparse", 50_000);
+  assert.ok(zlibCompress(sparse).length < sparse.length / 2);
+  const runs = sampleBytes("runs", 50_000);
+  assert.ok(zlibCompress(runs).length < runs.length / 20);
+  const stored = zlibCompress(sampleBytes("noise", 140_000), { compress: false });
+  // 2 header bytes, 3 stored blocks of ≤ 65,535 bytes with 5 framing bytes each, 4 checksum bytes.
+  assert.equal(stored.length, 140_000 + 2 + 3 * 5 + 4);
+});
+
+Deno.test("encodePng() writes PNGs that Python decodes to the same pixels", async (t) => {
+  const cases = [
+    { name: "gray 28×28", width: 28, height: 28, color: "gray" as const, compress: true },
+    { name: "gray 1×1", width: 1, height: 1, color: "gray" as const, compress: true },
+    { name: "rgb 13×7", width: 13, height: 7, color: "rgb" as const, compress: true },
+    { name: "gray stored", width: 300, height: 250, color: "gray" as const, compress: false },
+    { name: "rgb 200×120", width: 200, height: 120, color: "rgb" as const, compress: true },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const channels = c.color === "rgb" ? 3 : 1;
+      const pixels = sampleBytes("sparse", c.width * c.height * channels);
+      const png = encodePng(pixels, c.width, { color: c.color, compress: c.compress });
+      const decoded: DecodedPng = JSON.parse(await python(PY_DECODE_PNG, png));
+      assert.equal(decoded.crc_ok, true);
+      assert.deepEqual(decoded.chunks, ["IHDR", "IDAT", "IEND"]);
+      assert.deepEqual(
+        [decoded.width, decoded.height, decoded.depth, decoded.color],
+        [c.width, c.height, 8, c.color === "rgb" ? 2 : 0],
+      );
+      assert.deepEqual(decoded.pixels, [...pixels]);
+    });
+  }
+});
+
+Deno.test("encodePng() rejects sizes that do not fit", async (t) => {
+  await t.step("pixel count not a whole number of rows", () => {
+    assert.throws(() => encodePng(new Uint8Array(10), 3), RangeError);
+  });
+  await t.step("rgb needs three bytes per pixel", () => {
+    assert.throws(() => encodePng(new Uint8Array(4), 2, { color: "rgb" }), /rgb rows of width 2/);
+  });
+  await t.step("width must be a positive integer", () => {
+    assert.throws(() => encodePng(new Uint8Array(4), 0), /width must be a positive integer/);
+    assert.throws(() => encodePng(new Uint8Array(4), 1.5), RangeError);
+  });
+  await t.step("empty image", () => {
+    assert.throws(() => encodePng(new Uint8Array(0), 1), RangeError);
+  });
+  await t.step("unknown colour type", () => {
+    assert.throws(
+      () => encodePng(new Uint8Array(4), 2, { color: "cmyk" as "rgb" }),
+      TypeError,
+    );
+  });
+});
+
+Deno.test("dataUrl() base64-encodes large files like btoa", () => {
+  const bytes = sampleBytes("noise", 100_000); // more than one 32 KiB chunk
+  const expected = btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
+  assert.equal(dataUrl(bytes, "image/png"), `data:image/png;base64,${expected}`);
+});
