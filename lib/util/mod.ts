@@ -7,3 +7,4 @@ export * from "./atomic.ts";
 export * from "./paths.ts";
 export * from "./profile.ts";
 export * from "./random.ts";
+export * from "./validate.ts";
