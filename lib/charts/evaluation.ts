@@ -9,13 +9,8 @@ import * as Plot from "@observablehq/plot";
 import { calibrationErrorFromBins, type ReliabilityBin } from "../eval/metrics.ts";
 import type { Chart } from "../notebook/display.ts";
 import { renderPlot } from "./frame.ts";
-import {
-  BASE_PLOT_OPTIONS,
-  categoryDomain,
-  type ChartOptions,
-  colorRange,
-  contrastText,
-} from "./plots.ts";
+import { BASE_PLOT_OPTIONS, type ChartOptions } from "./_common.ts";
+import { categoryDomain, colorRange, contrastText } from "./colours.ts";
 
 /** One class's ROC curve, from (0, 0) to (1, 1). */
 export interface RocCurveData {

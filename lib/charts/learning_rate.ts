@@ -6,7 +6,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import { CATEGORY_COLORS, renderPlot } from "./frame.ts";
-import { BASE_PLOT_OPTIONS, type ChartOptions } from "./plots.ts";
+import { BASE_PLOT_OPTIONS, type ChartOptions } from "./_common.ts";
 import type { Chart } from "../notebook/display.ts";
 
 /** One run's result at one learning rate. */

@@ -3,7 +3,11 @@
  *
  * @module
  */
+export type { ChartOptions } from "./_common.ts";
+export { BASE_PLOT_OPTIONS } from "./_common.ts";
+export * from "./colours.ts";
 export * from "./compare.ts";
+export * from "./data.ts";
 export * from "./digits.ts";
 export * from "./evaluation.ts";
 export * from "./frame.ts";
@@ -11,3 +15,4 @@ export * from "./learning_rate.ts";
 export * from "./model.ts";
 export * from "./plots.ts";
 export * from "./png.ts";
+export * from "./training.ts";

@@ -6,7 +6,8 @@
  */
 import * as Plot from "@observablehq/plot";
 import { renderPlot } from "./frame.ts";
-import { BASE_PLOT_OPTIONS, binValues, type ChartOptions } from "./plots.ts";
+import { BASE_PLOT_OPTIONS, type ChartOptions } from "./_common.ts";
+import { binValues } from "./data.ts";
 import type { Chart } from "../notebook/display.ts";
 
 /** One layer's values, as a chart takes them. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { lossCurves } from "../charts/plots.ts";
+import { lossCurves } from "../charts/training.ts";
 import { type Chart, createLiveChart, createProgress, type DisplayFunction } from "./display.ts";
 import { type EpochInfo, type EpochRow, formatEpoch, type TrainCallbacks } from "../train/train.ts";
 

@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from "./history.ts";
 export * from "./schedules.ts";
 export * from "./sweep.ts";
 export * from "./train.ts";

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import * as Plot from "@observablehq/plot";
-import {
-  binValues,
-  categoryDomain,
-  classDistribution,
-  contrastText,
-  heatmap,
-  histogram,
-  type HistoryRow,
-  lineChart,
-  lossCurves,
-  scatter2d,
-} from "../../lib/charts/plots.ts";
+import { heatmap, lineChart, scatter2d } from "../../lib/charts/plots.ts";
+import { binValues, classDistribution, histogram } from "../../lib/charts/data.ts";
+import { categoryDomain, contrastText } from "../../lib/charts/colours.ts";
+import { lossCurves } from "../../lib/charts/training.ts";
+import type { Row } from "../../lib/charts/training.ts";
 import { frameSvg, niceTicks, renderPlot } from "../../lib/charts/frame.ts";
 import {
   confusionHeatmap,
@@ -24,11 +17,11 @@ import { all, parseMarkup, texts } from "../svg_query.ts";
 import { python } from "../python.ts";
 
 /** History of three runs (lr 0.001, 0.01, 1), the last diverging to NaN after epoch 2. */
-function threeRuns(): HistoryRow[] {
-  const rows: HistoryRow[] = [];
+function threeRuns(): Row[] {
+  const rows: Row[] = [];
   for (const lr of [0.001, 0.01, 1]) {
     for (let epoch = 1; epoch <= 5; epoch++) {
-      for (const split of ["train", "validation"]) {
+      for (const split of ["train", "validation"] as const) {
         const loss = lr === 1 && epoch > 2 ? NaN : 1 / (epoch * (1 + lr * 10));
         rows.push({ epoch, split, loss, accuracy: 1 - loss / 2, lr, run: `lr=${lr}` });
       }
@@ -105,8 +98,8 @@ Deno.test("lossCurves() draws one line per series and drops NaN epochs", async (
   });
   await t.step("a run that is NaN from the start draws nothing and does not throw", () => {
     const broken = [
-      { epoch: 1, split: "train", loss: NaN, accuracy: NaN },
-      { epoch: 2, split: "train", loss: NaN, accuracy: NaN },
+      { epoch: 1, split: "train" as const, loss: NaN, accuracy: NaN },
+      { epoch: 2, split: "train" as const, loss: NaN, accuracy: NaN },
     ];
     const doc = parseMarkup(lossCurves(broken).svg);
     assert.equal(all(doc, 'g[aria-label="dot"] circle').length, 0);
@@ -114,7 +107,7 @@ Deno.test("lossCurves() draws one line per series and drops NaN epochs", async (
   await t.step("log scale drops non-positive losses", () => {
     const withZero = [...rows.filter((r) => r.lr === 0.01), {
       epoch: 6,
-      split: "train",
+      split: "train" as const,
       loss: 0,
       accuracy: 1,
     }];

@@ -58,7 +58,7 @@ Deno.test("executeNotebook() runs a notebook and times each code cell", async (t
       assert.deepEqual(run.cells.map((c) => c.codeCell), run.cells.map((_, i) => i + 1));
       assert.equal(
         run.cells[0].firstLine,
-        'import { PROJECT_ROOT } from "../../../lib/util/paths.ts";',
+        'import { PROJECT_ROOT } from "../../lib/util/paths.ts";',
       );
       for (const cell of run.cells) assert.ok(cell.seconds >= 0 && cell.seconds < run.seconds);
       const sum = run.cells.reduce((total, cell) => total + cell.seconds, 0);
