@@ -6,7 +6,7 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import { calibrationErrorFromBins, type ReliabilityBin } from "../eval/metrics.ts";
+import { calibrationErrorFromBins, type ReliabilityBin } from "../eval/mod.ts";
 import type { Chart } from "../notebook/display.ts";
 import { renderPlot } from "./frame.ts";
 import { BASE_PLOT_OPTIONS, type ChartOptions } from "./_common.ts";

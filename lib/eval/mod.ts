@@ -3,5 +3,7 @@
  *
  * @module
  */
-export * from "./metrics.ts";
+export * from "./calibration.ts";
+export * from "./classification.ts";
 export * from "./pca.ts";
+export * from "./roc.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { calibrationErrorFromBins } from "../../lib/eval/metrics.ts";
+import { calibrationErrorFromBins } from "../../lib/eval/mod.ts";
 import {
   confusionHeatmap,
   metricBars,
