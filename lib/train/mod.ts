@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./history.ts";
+export * from "./lr_finder.ts";
 export * from "./schedules.ts";
 export * from "./sweep.ts";
 export * from "./train.ts";

@@ -4,16 +4,19 @@
  * (counting batches from 0 over the whole run) is the rate PyTorch's scheduler gives for the
  * `t`-th batch when `scheduler.step()` is called once per batch (per epoch for `StepLR`).
  *
- * Also the learning-rate range test (Smith 2015, fastai's `lr_find`): train for a short while
- * with a rate growing geometrically, record the loss of each batch, and read a good rate off the
- * curve.
+ * The range test that reads a good rate off a short run is in `range_test.ts`.
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
-import type { Split } from "../data/mnist.ts";
-import type { OptimizerConfig } from "../model/optimizer.ts";
-import { ORIGINAL_OPTIMIZER, train } from "./train.ts";
+import {
+  integer,
+  nonNegativeNumber,
+  numberInRange,
+  positiveInteger,
+  positiveNumber,
+  rangeError,
+  type Where,
+} from "../util/validate.ts";
 
 /** A learning rate for each step; `step` counts batches from 0 over the whole run. */
 export type LearningRateSchedule = (step: number, stepsPerEpoch: number) => number;
@@ -65,72 +68,6 @@ export interface SchedulePoint {
   learningRate: number;
 }
 
-/** A learning rate and the (batch) loss seen with it. */
-export interface LrLossPoint {
-  learningRate: number;
-  loss: number;
-}
-
-/** Options of {@linkcode suggestLearningRate}. */
-export interface SuggestOptions {
-  /**
-   * Weight of each new loss in the moving average, in (0, 1]: `avg ← (1 − s)·avg + s·loss`,
-   * then divided by `1 − (1 − s)^(i+1)` to remove the bias towards the starting 0 (fastai's
-   * `SmoothenValue`, whose β is `1 − s`). 1 means no smoothing. Default 0.05. The average lags
-   * the raw losses by about `(1 − s) / s` points (19 at the default), which moves both suggested
-   * rates that many points to the right: sweep with enough steps (100 or more).
-   */
-  smoothing?: number;
-  /** The curve is cut where the smoothed loss exceeds this times its best so far. Default 4. */
-  divergenceFactor?: number;
-}
-
-/** What {@linkcode suggestLearningRate} reads off a range test. */
-export interface LrSuggestion {
-  /**
-   * The rate where the smoothed loss falls fastest per unit of log(rate), before its minimum
-   * (fastai's "steepest" suggestion: the left end of the steepest segment); `null` if the loss
-   * never fell.
-   */
-  suggested: number | null;
-  /** The rate at the lowest smoothed loss; past it, training gets unstable. */
-  minLossRate: number;
-  /** `minLossRate / 10`, the other common rule of thumb (fastai's "minimum"). */
-  minLossRateOver10: number;
-  /** The smoothed curve up to where it was cut. */
-  smoothed: LrLossPoint[];
-  /** Index in the input of the first point left out (divergence or a non-finite loss), or `null`. */
-  stoppedAt: number | null;
-}
-
-/** Options of {@linkcode rangeTest}. */
-export interface RangeTestOptions extends SuggestOptions {
-  /** Rate of the first batch. Default 1e-5. */
-  minLr?: number;
-  /** Rate of the last batch. Default 10. */
-  maxLr?: number;
-  /** Batches to run (≥ 2), over several epochs if needed. Default: one epoch (at least 2). */
-  steps?: number;
-  /** Examples per batch. Default 64. */
-  batchSize?: number;
-  /** Seed of the batch order. Default 0. */
-  seed?: number;
-  /** Optimizer whose rate is swept (its `learningRate` is ignored). Default SGD, momentum 0.5. */
-  optimizer?: OptimizerConfig;
-}
-
-/** What {@linkcode rangeTest} gives back. */
-export interface RangeTestResult {
-  /** Rate and batch loss of every batch run, in order (a final non-finite loss included). */
-  points: LrLossPoint[];
-  /** The rates read off the curve. */
-  suggestion: LrSuggestion;
-  /** Why the sweep ended: the batch loss blew up, or all `steps` batches ran. */
-  stopReason: "divergence" | "steps";
-  /** Wall-clock seconds. */
-  seconds: number;
-}
-
 /**
  * The same rate at every step.
  *
@@ -144,9 +81,10 @@ export interface RangeTestResult {
  * ```
  */
 export function constantLr(lr: number): LearningRateSchedule {
-  checkPositive("lr", lr);
+  const where = { action: "build schedule", subject: "constantLr" };
+  positiveNumber(where, "option lr", lr);
   return (step, stepsPerEpoch) => {
-    checkStep(step, stepsPerEpoch);
+    checkStep(where, step, stepsPerEpoch);
     return lr;
   };
 }
@@ -167,12 +105,13 @@ export function constantLr(lr: number): LearningRateSchedule {
  * ```
  */
 export function stepDecay(lr: number, options: StepDecayOptions): LearningRateSchedule {
-  checkPositive("lr", lr);
+  const where = { action: "build schedule", subject: "stepDecay" };
+  positiveNumber(where, "option lr", lr);
   const { stepSize, gamma = 0.1 } = options;
-  checkPositiveInteger("stepSize", stepSize);
-  checkPositive("gamma", gamma);
+  positiveInteger(where, "option stepSize", stepSize);
+  positiveNumber(where, "option gamma", gamma);
   return (step, stepsPerEpoch) => {
-    checkStep(step, stepsPerEpoch);
+    checkStep(where, step, stepsPerEpoch);
     return lr * gamma ** Math.floor(Math.floor(step / stepsPerEpoch) / stepSize);
   };
 }
@@ -197,14 +136,13 @@ export function stepDecay(lr: number, options: StepDecayOptions): LearningRateSc
  * ```
  */
 export function cosineAnnealing(lr: number, options: CosineAnnealingOptions): LearningRateSchedule {
-  checkPositive("lr", lr);
+  const where = { action: "build schedule", subject: "cosineAnnealing" };
+  positiveNumber(where, "option lr", lr);
   const { epochs, minLr = 0 } = options;
-  checkPositiveInteger("epochs", epochs);
-  if (!(minLr >= 0 && minLr <= lr)) {
-    throw new RangeError(`Invalid option minLr: ${minLr}, expected a number in [0, ${lr}]`);
-  }
+  positiveInteger(where, "option epochs", epochs);
+  numberInRange(where, "option minLr", minLr, { min: 0, max: lr });
   return (step, stepsPerEpoch) => {
-    checkStep(step, stepsPerEpoch);
+    checkStep(where, step, stepsPerEpoch);
     const total = epochs * stepsPerEpoch;
     if (step >= total) return minLr;
     return minLr + ((lr - minLr) * (1 + Math.cos((Math.PI * step) / total))) / 2;
@@ -233,19 +171,21 @@ export function cosineAnnealing(lr: number, options: CosineAnnealingOptions): Le
  * ```
  */
 export function oneCycle(maxLr: number, options: OneCycleOptions): LearningRateSchedule {
-  checkPositive("maxLr", maxLr);
+  const where = { action: "build schedule", subject: "oneCycle" };
+  positiveNumber(where, "option maxLr", maxLr);
   const { epochs, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 } = options;
-  checkPositiveInteger("epochs", epochs);
-  if (!(pctStart > 0 && pctStart < 1)) {
-    throw new RangeError(
-      `Invalid option pctStart: ${pctStart}, expected a fraction in (0, 1)`,
-    );
-  }
-  checkPositive("divFactor", divFactor);
-  checkPositive("finalDivFactor", finalDivFactor);
+  positiveInteger(where, "option epochs", epochs);
+  numberInRange(where, "option pctStart", pctStart, {
+    min: 0,
+    max: 1,
+    minExclusive: true,
+    maxExclusive: true,
+  });
+  positiveNumber(where, "option divFactor", divFactor);
+  positiveNumber(where, "option finalDivFactor", finalDivFactor);
   const initialLr = maxLr / divFactor, finalLr = initialLr / finalDivFactor;
   return (step, stepsPerEpoch) => {
-    checkStep(step, stepsPerEpoch);
+    checkStep(where, step, stepsPerEpoch);
     const total = epochs * stepsPerEpoch;
     // PyTorch's phase ends are floats: pctStart·T − 1, then T − 1.
     const peak = pctStart * total - 1, last = total - 1;
@@ -279,19 +219,14 @@ export function exponentialRange(
   maxLr: number,
   steps: number,
 ): LearningRateSchedule {
-  checkPositive("minLr", minLr);
-  checkPositive("maxLr", maxLr);
-  if (!(maxLr > minLr)) {
-    throw new RangeError(
-      `Invalid option maxLr: ${maxLr}, expected more than minLr (${minLr})`,
-    );
-  }
-  if (!Number.isInteger(steps) || steps < 2) {
-    throw new RangeError(`Invalid option steps: ${steps}, expected an integer ≥ 2`);
-  }
+  const where = { action: "build schedule", subject: "exponentialRange" };
+  positiveNumber(where, "option minLr", minLr);
+  positiveNumber(where, "option maxLr", maxLr);
+  if (!(maxLr > minLr)) rangeError(where, "option maxLr", maxLr, `more than minLr (${minLr})`);
+  integer(where, "option steps", steps, { min: 2 });
   const ratio = maxLr / minLr;
   return (step, stepsPerEpoch) => {
-    checkStep(step, stepsPerEpoch);
+    checkStep(where, step, stepsPerEpoch);
     return step >= steps - 1 ? maxLr : minLr * ratio ** (step / (steps - 1));
   };
 }
@@ -315,12 +250,11 @@ export function scheduleCurve(
   schedule: LearningRateSchedule,
   options: ScheduleCurveOptions,
 ): SchedulePoint[] {
+  const where = { action: "build the schedule curve" };
   const { epochs, stepsPerEpoch, points = 300 } = options;
-  checkPositiveInteger("epochs", epochs);
-  checkPositiveInteger("stepsPerEpoch", stepsPerEpoch);
-  if (!Number.isInteger(points) || points < 2) {
-    throw new RangeError(`Invalid option points: ${points}, expected an integer ≥ 2`);
-  }
+  positiveInteger(where, "option epochs", epochs);
+  positiveInteger(where, "option stepsPerEpoch", stepsPerEpoch);
+  integer(where, "option points", points, { min: 2 });
   const total = epochs * stepsPerEpoch;
   const count = Math.min(points, total);
   const rows: SchedulePoint[] = [];
@@ -335,205 +269,13 @@ export function scheduleCurve(
   return rows;
 }
 
-/**
- * Reads a learning rate off an LR range test, fastai style. The losses are smoothed with a
- * bias-corrected exponential moving average; the curve is cut at the first point whose smoothed
- * loss exceeds `divergenceFactor` × the best smoothed loss before it (or whose loss is not
- * finite). On what is left:
- *
- * - `minLossRate` is the rate at the lowest smoothed loss;
- * - `suggested` is the left end of the segment with the steepest fall of smoothed loss per unit of
- *   ln(rate), among the segments before that minimum: where a larger rate still buys the most.
- *
- * @param points Rates (strictly increasing) with the loss of the batch run at each.
- * @param options Smoothing weight and divergence factor.
- * @returns The suggestions and the smoothed curve.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * // Loss falls fastest between 1e-3 and 1e-2, bottoms out at 1e-1, then blows up.
- * const points = [[1e-5, 2.3], [1e-4, 2.25], [1e-3, 2.1], [1e-2, 1.0], [1e-1, 0.6], [1, 0.9], [10, 40]]
- *   .map(([learningRate, loss]) => ({ learningRate, loss }));
- * const result = suggestLearningRate(points, { smoothing: 1 });
- * assert.equal(result.suggested, 1e-3);
- * assert.equal(result.minLossRate, 1e-1);
- * assert.equal(result.stoppedAt, 6);
- * ```
- */
-export function suggestLearningRate(
-  points: readonly LrLossPoint[],
-  options: SuggestOptions = {},
-): LrSuggestion {
-  const { smoothing = 0.05, divergenceFactor = 4 } = options;
-  if (!(smoothing > 0 && smoothing <= 1)) {
-    throw new RangeError(`Invalid option smoothing: ${smoothing}, expected a weight in (0, 1]`);
-  }
-  if (!(divergenceFactor > 1) || divergenceFactor === Infinity) {
-    throw new RangeError(
-      `Invalid option divergenceFactor: ${divergenceFactor}, expected a finite number > 1`,
-    );
-  }
-  checkLrLossPoints(points);
-  const beta = 1 - smoothing;
-  const smoothed: LrLossPoint[] = [];
-  let average = 0, best = Infinity, stoppedAt: number | null = null;
-  for (let i = 0; i < points.length; i++) {
-    const { learningRate, loss } = points[i];
-    if (!Number.isFinite(loss)) {
-      stoppedAt = i;
-      break;
-    }
-    average = beta * average + smoothing * loss;
-    const value = average / (1 - beta ** (i + 1));
-    if (value > divergenceFactor * best) {
-      stoppedAt = i;
-      break;
-    }
-    best = Math.min(best, value);
-    smoothed.push({ learningRate, loss: value });
-  }
-  if (smoothed.length === 0) {
-    throw new RangeError("Cannot suggest a learning rate: the first point's loss is not finite");
-  }
-  let lowest = 0;
-  for (let i = 1; i < smoothed.length; i++) {
-    if (smoothed[i].loss < smoothed[lowest].loss) lowest = i;
-  }
-  let steepest = -1, steepestSlope = 0;
-  for (let i = 0; i < lowest; i++) {
-    const slope = (smoothed[i + 1].loss - smoothed[i].loss) /
-      (Math.log(smoothed[i + 1].learningRate) - Math.log(smoothed[i].learningRate));
-    if (slope < steepestSlope) [steepest, steepestSlope] = [i, slope];
-  }
-  const minLossRate = smoothed[lowest].learningRate;
-  return {
-    suggested: steepest < 0 ? null : smoothed[steepest].learningRate,
-    minLossRate,
-    minLossRateOver10: minLossRate / 10,
-    smoothed,
-    stoppedAt,
-  };
-}
-
-/**
- * Runs an LR range test: trains `model` for up to `steps` batches with the rate growing
- * geometrically from `minLr` to `maxLr`, records each batch's rate and loss, stops once a batch
- * loss exceeds `divergenceFactor` × the best batch loss so far (or is not finite), and reads the
- * suggestions off the curve with {@linkcode suggestLearningRate}. It changes the weights: give it
- * a fresh model and train another fresh one with the rate it suggests.
- *
- * For the original 784-128-64-10 network with SGD and momentum 0.5, 100 steps of 64 on 2,000
- * MNIST images: the loss stays at ln 10 ≈ 2.30 up to about 0.05, falls until about 0.7, and a
- * batch loss passes 4 × the best at rates 1.2–5.7 in 9 of 10 seeds (in the tenth the network
- * dies quietly at loss ≈ 2.3, and the sweep runs to the end); `suggested` is 0.4–0.9 and
- * `minLossRateOver10` 0.06–0.14 over those ten seeds. Five epochs on those images then reach
- * 84–92 % validation accuracy at rates 0.1–0.5, 44–64 % at 1 and about 47 % at the original 0.01.
- * With so short a sweep the steepest point sits near the edge of stability; `minLossRateOver10`
- * is the safer choice.
- *
- * @param model A freshly initialised model (see `createModel`).
- * @param data Training examples.
- * @param options The sweep, batch size, seed, optimizer and the reading of the curve.
- * @returns The points, the suggestions and why the sweep ended.
- */
-export async function rangeTest(
-  model: tf.LayersModel,
-  data: Split,
-  options: RangeTestOptions = {},
-): Promise<RangeTestResult> {
-  const {
-    minLr = 1e-5,
-    maxLr = 10,
-    batchSize = 64,
-    seed = 0,
-    optimizer = ORIGINAL_OPTIMIZER,
-    smoothing = 0.05,
-    divergenceFactor = 4,
-  } = options;
-  checkPositiveInteger("batchSize", batchSize);
-  const batchesPerEpoch = Math.ceil(data.count / batchSize);
-  const steps = options.steps ?? Math.max(2, batchesPerEpoch);
-  const learningRateAt = exponentialRange(minLr, maxLr, steps);
-  // Check these now, not after the sweep.
-  suggestLearningRate([{ learningRate: 1, loss: 1 }], { smoothing, divergenceFactor });
-
-  const points: LrLossPoint[] = [];
-  let best = Infinity;
-  let stopReason: RangeTestResult["stopReason"] = "steps";
-  const result = await train(model, data, {
-    epochs: Math.max(1, Math.ceil(steps / batchesPerEpoch)),
-    batchSize,
-    seed,
-    optimizer: { ...optimizer, learningRate: minLr },
-    learningRateAt,
-    // Our own rule ends the sweep; train() only stops on NaN or ∞.
-    divergenceLoss: Infinity,
-    callbacks: {
-      onBatchEnd: ({ learningRate, loss }) => {
-        points.push({ learningRate, loss });
-        if (loss > divergenceFactor * best) {
-          stopReason = "divergence";
-          return "stop";
-        }
-        best = Math.min(best, loss);
-        if (points.length >= steps) return "stop";
-      },
-    },
-  });
-  if (result.diverged) {
-    const { epoch, batch, loss } = result.diverged;
-    const step = (epoch - 1) * batchesPerEpoch + batch - 1;
-    points.push({ learningRate: learningRateAt(step, batchesPerEpoch), loss });
-    stopReason = "divergence";
-  }
-  return {
-    points,
-    suggestion: suggestLearningRate(points, { smoothing, divergenceFactor }),
-    stopReason,
-    seconds: result.seconds,
-  };
-}
-
 /** Half a cosine from `start` (fraction 0) to `end` (fraction 1), PyTorch's `_annealing_cos`. */
 function cosineBetween(start: number, end: number, fraction: number): number {
   return end + ((start - end) / 2) * (Math.cos(Math.PI * fraction) + 1);
 }
 
-function checkLrLossPoints(points: readonly LrLossPoint[]): void {
-  if (points.length === 0) {
-    throw new RangeError("Cannot suggest a learning rate: points is empty");
-  }
-  for (let i = 0; i < points.length; i++) {
-    const rate = points[i].learningRate;
-    if (!(rate > 0) || !Number.isFinite(rate) || (i > 0 && !(rate > points[i - 1].learningRate))) {
-      throw new RangeError(
-        `Invalid points[${i}].learningRate: ${rate}, expected a finite rate > 0, ` +
-          "increasing from point to point",
-      );
-    }
-  }
-}
-
-function checkPositive(name: string, value: number): void {
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-    throw new RangeError(`Invalid option ${name}: ${value}, expected a finite number > 0`);
-  }
-}
-
-function checkPositiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Invalid option ${name}: ${value}, expected a positive integer`);
-  }
-}
-
-function checkStep(step: number, stepsPerEpoch: number): void {
-  if (!(step >= 0) || !Number.isFinite(step)) {
-    throw new RangeError(`Invalid schedule step: ${step}, expected a number ≥ 0`);
-  }
-  if (!Number.isInteger(stepsPerEpoch) || stepsPerEpoch < 1) {
-    throw new RangeError(
-      `Invalid schedule stepsPerEpoch: ${stepsPerEpoch}, expected a positive integer`,
-    );
-  }
+/** Checks the step a schedule is asked about, and the epoch length it is given with it. */
+function checkStep(where: Where, step: number, stepsPerEpoch: number): void {
+  nonNegativeNumber(where, "step", step);
+  positiveInteger(where, "stepsPerEpoch", stepsPerEpoch);
 }

@@ -163,6 +163,13 @@ export function positiveNumber(where: Where, what: string, value: unknown): numb
   return x;
 }
 
+/** A finite number ≥ 0. */
+export function nonNegativeNumber(where: Where, what: string, value: unknown): number {
+  const x = finiteNumber(where, what, value);
+  if (!(x >= 0)) rangeError(where, what, x, "a number ≥ 0");
+  return x;
+}
+
 /** A safe integer within optional bounds (inclusive). */
 export function integer(
   where: Where,
