@@ -7,6 +7,7 @@
  *
  * @module
  */
+import * as d3 from "d3";
 import { Chart, escapeHtml } from "../notebook/display.ts";
 import { frameSvg, type Legend } from "./frame.ts";
 import { dataUrl, encodePng } from "./png.ts";
@@ -20,36 +21,22 @@ const SIDE = 28;
  */
 export type Colormap = "gray" | "diverging" | "viridis";
 
-/** Anchor colours of each colormap, evenly spaced from its low end to its high end. */
-const COLORMAP_STOPS: Record<Exclude<Colormap, "gray">, string[]> = {
-  // ColorBrewer RdBu reversed (blue = negative), with pure white in the middle.
-  diverging: [
-    "#053061",
-    "#2166ac",
-    "#4393c3",
-    "#92c5de",
-    "#d1e5f0",
-    "#ffffff",
-    "#fddbc7",
-    "#f4a582",
-    "#d6604d",
-    "#b2182b",
-    "#67001f",
-  ],
-  viridis: [
-    "#440154",
-    "#482475",
-    "#414487",
-    "#355f8d",
-    "#2a788e",
-    "#21918c",
-    "#22a884",
-    "#44bf70",
-    "#7ad151",
-    "#bddf26",
-    "#fde725",
-  ],
-};
+/** Anchor colours of the diverging map, evenly spaced from its low end to its high end. */
+const DIVERGING_STOPS: readonly string[] = [
+  // ColorBrewer RdBu reversed (blue = negative), with pure white in the middle: d3's
+  // interpolateRdBu has #f7f7f7 there, and a zero weight should look like no ink at all.
+  "#053061",
+  "#2166ac",
+  "#4393c3",
+  "#92c5de",
+  "#d1e5f0",
+  "#ffffff",
+  "#fddbc7",
+  "#f4a582",
+  "#d6604d",
+  "#b2182b",
+  "#67001f",
+];
 
 /**
  * Entries of a colormap's lookup table: 256 gray levels; an odd 255 for the colour maps, so that the
@@ -69,13 +56,20 @@ function lut(name: Colormap): Uint8Array {
   table = new Uint8Array(n * 3);
   if (name === "gray") {
     for (let i = 0; i < n; i++) table.fill(i, i * 3, i * 3 + 3);
+  } else if (name === "viridis") {
+    for (let i = 0; i < n; i++) {
+      const { r, g, b } = d3.rgb(d3.interpolateViridis(i / (n - 1)));
+      table.set([r, g, b], i * 3);
+    }
   } else {
-    const stops = COLORMAP_STOPS[name];
-    if (!stops) {
+    if (name !== "diverging") {
       throw new TypeError(
-        `Unknown colormap "${name}": expected "gray", "diverging" or "viridis"`,
+        `Cannot draw with colormap ${
+          JSON.stringify(name)
+        }: it is unknown, expected "gray", "diverging" or "viridis"`,
       );
     }
+    const stops = DIVERGING_STOPS;
     const rgb = stops.map((hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
     for (let i = 0; i < n; i++) {
       const u = (i / (n - 1)) * (stops.length - 1);

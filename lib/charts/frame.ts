@@ -10,6 +10,7 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
+import * as d3 from "d3";
 import { parseHTML } from "linkedom";
 import { Chart, escapeHtml } from "../notebook/display.ts";
 
@@ -367,7 +368,7 @@ function rampLegend(
     }"/>`
   ).join("");
   const yBar = y0 + (label ? 18 : 0);
-  const ticks = niceTicks(lo, hi, 5).map((v) => {
+  const ticks = (d3.ticks(lo, hi, 5) as number[]).map((v) => {
     const x = x0 + t(v) * RAMP_WIDTH;
     return `<line x1="${x}" x2="${x}" y1="${yBar}" y2="${yBar + RAMP_HEIGHT + 4}" stroke="#222"/>` +
       `<text x="${x}" y="${yBar + RAMP_HEIGHT + 16}" text-anchor="middle" font-size="${
@@ -383,33 +384,6 @@ function rampLegend(
     `</linearGradient></defs>${title}<rect x="${x0}" y="${yBar}" width="${RAMP_WIDTH}" ` +
     `height="${RAMP_HEIGHT}" fill="url(#${id})"/>${ticks}</g>`;
   return { markup, height: yBar - y0 + RAMP_HEIGHT + 20 };
-}
-
-/**
- * Round tick values between `lo` and `hi` (steps of 1, 2 or 5 times a power of ten).
- *
- * @param lo Lowest value.
- * @param hi Highest value.
- * @param count About how many ticks.
- * @returns The ticks, ascending.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
- * assert.deepEqual(niceTicks(-0.3, 0.3, 4), [-0.2, 0, 0.2]);
- * ```
- */
-export function niceTicks(lo: number, hi: number, count: number): number[] {
-  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi)) return [lo];
-  const raw = (hi - lo) / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw * 0.999) ?? 10 * power;
-  const ticks: number[] = [];
-  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) {
-    ticks.push(Number((k * step).toPrecision(12)));
-  }
-  return ticks;
 }
 
 /**
