@@ -20,6 +20,15 @@
  *
  * @module
  */
+import {
+  finiteNumber,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  phrase,
+  rangeError,
+  typeError,
+  type Where,
+} from "../util/validate.ts";
 import { IMAGE_PIXELS, IMAGE_SIDE } from "./mnist.ts";
 import { createRng, deriveSeed } from "../util/random.ts";
 
@@ -110,7 +119,8 @@ export function rotateImage(
   angleDegrees: number,
   out?: Float32Array,
 ): Float32Array {
-  checkFinite("argument angleDegrees", angleDegrees);
+  const where = { action: "rotate the image" };
+  finiteNumber(where, "angleDegrees", angleDegrees);
   return transformImage(src, { angle: angleDegrees }, out);
 }
 
@@ -137,15 +147,16 @@ export function transformImage(
   transform: Transform,
   out?: Float32Array,
 ): Float32Array {
-  checkSingleImage("src", src);
+  const where = { action: "transform the image" };
+  checkSingleImage(where, "src", src);
   const { angle = 0, dx = 0, dy = 0 } = transform;
-  checkFinite("argument transform.angle", angle);
-  checkFinite("argument transform.dx", dx);
-  checkFinite("argument transform.dy", dy);
+  finiteNumber(where, "transform.angle", angle);
+  finiteNumber(where, "transform.dx", dx);
+  finiteNumber(where, "transform.dy", dy);
   if (out === undefined) out = new Float32Array(IMAGE_PIXELS);
   else {
-    checkSingleImage("out", out);
-    checkNoOverlap(src, out);
+    checkSingleImage(where, "out", out);
+    checkNoOverlap(where, src, out);
   }
   const [cos, sin] = cosSinDegrees(angle);
   warpImage(src, 0, out, 0, cos, sin, dx, dy);
@@ -170,19 +181,16 @@ export function transformImage(
  * ```
  */
 export function randomTransforms(count: number, options: AugmentOptions = {}): RandomTransforms {
-  if (!Number.isInteger(count) || count < 0) {
-    throw new RangeError(`Invalid argument count: ${count}, expected a non-negative integer`);
-  }
+  const where = { action: "draw random transforms" };
+  nonNegativeInteger(where, "count", count);
   const { maxRotation, maxShift, integerShifts, seed, epoch } = {
     ...AUGMENT_DEFAULTS,
     ...options,
   };
-  checkNonNegative("maxRotation", maxRotation);
-  checkNonNegative("maxShift", maxShift);
-  checkFinite("option seed", seed);
-  if (!Number.isInteger(epoch) || epoch < 0) {
-    throw new RangeError(`Invalid option epoch: ${epoch}, expected a non-negative integer`);
-  }
+  nonNegativeNumber(where, "option maxRotation", maxRotation);
+  nonNegativeNumber(where, "option maxShift", maxShift);
+  finiteNumber(where, "option seed", seed);
+  nonNegativeInteger(where, "option epoch", epoch);
   const rng = createRng(deriveSeed(seed, epoch, AUGMENT_STREAM));
   const angle = new Float64Array(count), dx = new Float64Array(count), dy = new Float64Array(count);
   for (let i = 0; i < count; i++) {
@@ -220,7 +228,8 @@ export function randomTransforms(count: number, options: AugmentOptions = {}): R
  * ```
  */
 export function augmentImages(images: Float32Array, options: AugmentOptions = {}): Float32Array {
-  const count = checkImages("images", images);
+  const where = { action: "augment images" };
+  const count = checkImages(where, "images", images);
   const { angle, dx, dy } = randomTransforms(count, options);
   const out = new Float32Array(images.length);
   for (let i = 0; i < count; i++) {
@@ -246,8 +255,9 @@ export function augmentImages(images: Float32Array, options: AugmentOptions = {}
  * ```
  */
 export function rotateImages(images: Float32Array, angleDegrees: number): Float32Array {
-  const count = checkImages("images", images);
-  checkFinite("argument angleDegrees", angleDegrees);
+  const where = { action: "rotate images" };
+  const count = checkImages(where, "images", images);
+  finiteNumber(where, "angleDegrees", angleDegrees);
   const [cos, sin] = cosSinDegrees(angleDegrees);
   const out = new Float32Array(images.length);
   for (let i = 0; i < count; i++) {
@@ -277,10 +287,11 @@ export function randomlyRotateImages(
   images: Float32Array,
   options: RandomRotationOptions = {},
 ): Float32Array {
-  const count = checkImages("images", images);
+  const where = { action: "rotate images at random" };
+  const count = checkImages(where, "images", images);
   const { maxRotation = 30, seed = 0 } = options;
-  checkNonNegative("maxRotation", maxRotation);
-  checkFinite("option seed", seed);
+  nonNegativeNumber(where, "option maxRotation", maxRotation);
+  finiteNumber(where, "option seed", seed);
   const rng = createRng(deriveSeed(seed, ROTATE_STREAM));
   const out = new Float32Array(images.length);
   for (let i = 0; i < count; i++) {
@@ -484,58 +495,37 @@ function cosSinDegrees(degrees: number): [number, number] {
   return [Math.cos(radians), Math.sin(radians)];
 }
 
-function checkImages(name: string, images: Float32Array): number {
+function checkImages(where: Where, name: string, images: Float32Array): number {
   if (!(images instanceof Float32Array)) {
-    throw new TypeError(
-      `Invalid argument ${name}: expected a Float32Array of n × 784 pixels, found ${kind(images)}`,
-    );
+    typeError(where, name, phrase(kindOf(images)), "a Float32Array of n × 784 pixels");
   }
   if (images.length % IMAGE_PIXELS !== 0) {
-    throw new RangeError(
-      `Invalid argument ${name}: length ${images.length} is not a multiple of 784 (28 × 28 pixels)`,
-    );
+    rangeError(where, `the length of ${name}`, images.length, "a multiple of 784 (28 × 28 pixels)");
   }
   return images.length / IMAGE_PIXELS;
 }
 
-function checkSingleImage(name: string, image: Float32Array): void {
+function checkSingleImage(where: Where, name: string, image: Float32Array): void {
   if (!(image instanceof Float32Array)) {
-    throw new TypeError(
-      `Invalid argument ${name}: expected a Float32Array of 784 pixels, found ${kind(image)}`,
-    );
+    typeError(where, name, phrase(kindOf(image)), "a Float32Array of 784 pixels");
   }
   if (image.length !== IMAGE_PIXELS) {
-    throw new RangeError(
-      `Invalid argument ${name}: length ${image.length}, expected one image of 784 (28 × 28) pixels`,
-    );
+    rangeError(where, `the length of ${name}`, image.length, "784, one 28 × 28 image");
   }
 }
 
-function checkNoOverlap(src: Float32Array, out: Float32Array): void {
+function checkNoOverlap(where: Where, src: Float32Array, out: Float32Array): void {
   const overlaps = src.buffer === out.buffer &&
     src.byteOffset < out.byteOffset + out.byteLength &&
     out.byteOffset < src.byteOffset + src.byteLength;
-  if (overlaps) {
-    throw new RangeError(
-      "Invalid argument out: it shares memory with src, expected a separate 784-pixel array",
-    );
-  }
+  if (overlaps) rangeError(where, "out", phrase("a view of src's memory"), "a separate array");
 }
 
-function checkFinite(name: string, value: number): void {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new RangeError(`Invalid ${name}: ${value}, expected a finite number`);
-  }
-}
-
-function checkNonNegative(name: string, value: number): void {
-  if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) {
-    throw new RangeError(`Invalid option ${name}: ${value}, expected a finite number ≥ 0`);
-  }
-}
-
-function kind(value: unknown): string {
+/** What a value is, for messages: `Float64Array`, `null`, `string`. */
+function kindOf(value: unknown): string {
   if (value === null) return "null";
-  if (typeof value !== "object") return typeof value;
-  return (value as object).constructor?.name ?? "object";
+  const name = typeof value === "object"
+    ? (value as object).constructor?.name ?? "object"
+    : typeof value;
+  return `${/^[aeiouAEIOU]/.test(name) ? "an" : "a"} ${name}`;
 }
