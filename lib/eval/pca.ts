@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { integer, positiveInteger, rangeError, type Where } from "../util/validate.ts";
 
 /** Options of {@linkcode pca}. */
 export interface PcaOptions {
@@ -66,12 +67,8 @@ export function pca(
   options: PcaOptions = {},
 ): PcaResult {
   const { components: count = 2 } = options;
-  const { mean, covariance } = covarianceMatrix(data, dims);
-  if (!Number.isInteger(count) || count < 1 || count > dims) {
-    throw new RangeError(
-      `Invalid components: expected an integer from 1 to ${dims}, found ${count}`,
-    );
-  }
+  const { mean, covariance } = covarianceMatrix(data, dims, "compute PCA");
+  integer({ action: "compute PCA" }, "option components", count, { min: 1, max: dims });
   const { values, vectors } = symmetricEigen(covariance, dims);
   let totalVariance = 0;
   for (let d = 0; d < dims; d++) totalVariance += covariance[d * dims + d];
@@ -106,8 +103,9 @@ export function pca(
 export function covarianceMatrix(
   data: Float32Array | Float64Array,
   dims: number,
+  action = "compute the covariance matrix",
 ): { mean: Float64Array; covariance: Float64Array } {
-  const n = checkData(data, dims);
+  const n = checkData({ action }, data, dims);
   const mean = new Float64Array(dims);
   for (let i = 0; i < n; i++) {
     for (let d = 0; d < dims; d++) mean[d] += data[i * dims + d];
@@ -158,12 +156,12 @@ export function covarianceMatrix(
  * ```
  */
 export function symmetricEigen(matrix: Float64Array, size: number): SymmetricEigen {
-  if (!Number.isInteger(size) || size < 1 || matrix.length !== size * size) {
-    throw new RangeError(
-      `Invalid matrix: expected ${size} × ${size} = ${size * size} values, found ${matrix.length}`,
-    );
+  const where = { action: "find eigenvectors" };
+  positiveInteger(where, "size", size);
+  if (matrix.length !== size * size) {
+    rangeError(where, "the length of matrix", matrix.length, `${size * size} (${size} × ${size})`);
   }
-  checkFinite("matrix", matrix);
+  checkFinite(where, "matrix", matrix);
   const a = new Float64Array(size * size);
   for (let p = 0; p < size; p++) {
     for (let q = p; q < size; q++) a[p * size + q] = a[q * size + p] = matrix[p * size + q];
@@ -260,29 +258,21 @@ function project(
 }
 
 /** Checks `n × dims` data and returns `n`. */
-function checkData(data: Float32Array | Float64Array, dims: number): number {
-  if (!Number.isInteger(dims) || dims < 1) {
-    throw new RangeError(`Invalid dims: expected a positive integer, found ${dims}`);
-  }
+function checkData(where: Where, data: Float32Array | Float64Array, dims: number): number {
+  positiveInteger(where, "dims", dims);
   if (data.length % dims !== 0) {
-    throw new RangeError(
-      `Invalid data: expected a length that is a multiple of dims (${dims}), found ${data.length}`,
-    );
+    rangeError(where, "the length of data", data.length, `a multiple of dims (${dims})`);
   }
   const n = data.length / dims;
-  if (n < 2) {
-    throw new RangeError(`Invalid data: expected at least 2 rows of ${dims} values, found ${n}`);
-  }
-  checkFinite("data", data);
+  if (n < 2) rangeError(where, "the number of rows", n, `at least 2 rows of ${dims} values`);
+  checkFinite(where, "data", data);
   return n;
 }
 
-function checkFinite(name: string, values: Float32Array | Float64Array): void {
+function checkFinite(where: Where, name: string, values: Float32Array | Float64Array): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
-      throw new RangeError(
-        `Invalid ${name}: expected finite numbers, found ${values[i]} at index ${i}`,
-      );
+      rangeError(where, `${name}[${i}]`, values[i], "a finite number");
     }
   }
 }

@@ -286,78 +286,63 @@ const BAD_INPUTS: { name: string; call: () => unknown; message: RegExp }[] = [
   {
     name: "pca() rejects a dims of 0",
     call: () => pca(new Float64Array(4), 0),
-    message: /^Invalid dims: expected a positive integer, found 0$/,
+    message: /^Cannot compute PCA: dims is 0, expected a positive integer$/,
   },
   {
     name: "pca() rejects a fractional dims",
     call: () => pca(new Float64Array(4), 1.5),
-    message: /^Invalid dims: expected a positive integer, found 1.5$/,
+    message: /^Cannot compute PCA: dims is 1\.5, expected a positive integer$/,
   },
   {
     name: "pca() rejects data whose length is not a multiple of dims",
     call: () => pca(new Float64Array(7), 2),
-    message: /^Invalid data: expected a length that is a multiple of dims \(2\), found 7$/,
+    message: /^Cannot compute PCA: the length of data is 7, expected a multiple of dims \(2\)$/,
   },
   {
     name: "pca() rejects a single row",
     call: () => pca(new Float64Array(3), 3),
-    message: /^Invalid data: expected at least 2 rows of 3 values, found 1$/,
+    message: /^Cannot compute PCA: the number of rows is 1, expected at least 2 rows of 3 values$/,
   },
   {
     name: "pca() rejects NaN in the data",
     call: () => pca(new Float32Array([0, 1, NaN, 2]), 2),
-    message: /^Invalid data: expected finite numbers, found NaN at index 2$/,
+    message: /^Cannot compute PCA: data\[2\] is NaN, expected a finite number$/,
   },
   {
     name: "pca() rejects infinite data",
     call: () => pca(new Float64Array([0, Infinity, 1, 2]), 2),
-    message: /^Invalid data: expected finite numbers, found Infinity at index 1$/,
+    message: /^Cannot compute PCA: data\[1\] is Infinity, expected a finite number$/,
   },
   {
     name: "pca() rejects 0 components",
     call: () => pca(new Float64Array(6), 3, { components: 0 }),
-    message: /^Invalid components: expected an integer from 1 to 3, found 0$/,
+    message: /^Cannot compute PCA: option components is 0, expected an integer in \[1, 3\]$/,
   },
   {
     name: "pca() rejects more components than dims",
     call: () => pca(new Float64Array(6), 3, { components: 4 }),
-    message: /^Invalid components: expected an integer from 1 to 3, found 4$/,
+    message: /^Cannot compute PCA: option components is 4, expected an integer in \[1, 3\]$/,
   },
   {
     name: "covarianceMatrix() rejects data whose length is not a multiple of dims",
     call: () => covarianceMatrix(new Float64Array(5), 2),
-    message: /^Invalid data: expected a length that is a multiple of dims \(2\), found 5$/,
+    message:
+      /^Cannot compute the covariance matrix: the length of data is 5, expected a multiple of dims \(2\)$/,
   },
   {
     name: "symmetricEigen() rejects a matrix of the wrong size",
     call: () => symmetricEigen(new Float64Array(5), 2),
-    message: /^Invalid matrix: expected 2 × 2 = 4 values, found 5$/,
+    message: /^Cannot find eigenvectors: the length of matrix is 5, expected 4 \(2 × 2\)$/,
   },
   {
     name: "symmetricEigen() rejects NaN in the matrix",
     call: () => symmetricEigen(new Float64Array([1, NaN, NaN, 1]), 2),
-    message: /^Invalid matrix: expected finite numbers, found NaN at index 1$/,
+    message: /^Cannot find eigenvectors: matrix\[1\] is NaN, expected a finite number$/,
   },
 ];
 
 for (const { name, call, message } of BAD_INPUTS) {
-  Deno.test(
-    name,
-    () => assert.throws(call, (e: unknown) => e instanceof RangeError && message.test(e.message)),
-  );
+  Deno.test(name, () => {
+    assert.throws(call, (e: unknown) => e instanceof RangeError && message.test(e.message));
+  });
 }
-
-// ---------------------------------------------------------------------------------------------
-
-Deno.test("pca() of 10,000 × 64 activations takes well under a few seconds", () => {
-  const rng = createRng(7);
-  const data = Float32Array.from(
-    { length: 10_000 * 64 },
-    (_, i) => Math.max(0, rng() - 0.5 + (i % 64) / 64),
-  );
-  const start = performance.now();
-  pca(data, 64);
-  const elapsed = performance.now() - start;
-  // Typically ~50 ms (covariance ~30 ms, Jacobi ~10 ms).
-  assert.ok(elapsed < 3000, `took ${elapsed.toFixed(0)} ms`);
-});
