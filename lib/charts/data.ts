@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { positiveInteger } from "../util/validate.ts";
 import * as Plot from "@observablehq/plot";
 import type { Chart } from "../notebook/display.ts";
 import { formatValue, renderPlot } from "./frame.ts";
@@ -167,7 +168,7 @@ export function binValues(
 ): Bin[] {
   const { bins = HISTOGRAM_DEFAULTS.bins } = options;
   if (!Number.isInteger(bins) || bins <= 0) {
-    throw new RangeError(`Cannot bin values: bins must be a positive integer, found ${bins}`);
+    positiveInteger({ action: "bin values" }, "option bins", bins);
   }
   let [lo, hi] = options.domain ?? [Infinity, -Infinity];
   if (!options.domain) {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { integer, rangeError } from "../util/validate.ts";
 import * as d3 from "d3";
 import { Chart, escapeHtml } from "../notebook/display.ts";
 import { frameSvg, type Legend } from "./frame.ts";
@@ -140,15 +141,14 @@ export function imagePng(
   options: DigitImageOptions = {},
 ): Uint8Array<ArrayBuffer> {
   const { scale = 2, invert = false, colormap = "gray", width = SIDE } = options;
-  if (!Number.isInteger(scale) || scale < 1 || scale > 32) {
-    throw new RangeError(
-      `Cannot draw image: scale must be an integer from 1 to 32, found ${scale}`,
-    );
-  }
+  integer({ action: "draw image" }, "option scale", scale, { min: 1, max: 32 });
   const height = pixels.length / width;
   if (!Number.isInteger(height) || height === 0) {
-    throw new RangeError(
-      `Cannot draw image: ${pixels.length} values are not a whole number of rows of width ${width}`,
+    rangeError(
+      { action: "draw image" },
+      "the number of pixels",
+      pixels.length,
+      `a positive multiple of the width (${width})`,
     );
   }
   const [lo, hi] = options.domain ?? defaultDomain(pixels, colormap);
@@ -368,8 +368,11 @@ export function digitGrid(
   let mistakes = 0;
   const cells = indices.map((index, k): GridCell => {
     if (!Number.isInteger(index) || index < 0 || index >= count) {
-      throw new RangeError(
-        `Cannot draw digit grid: index ${index} is outside the ${count} images`,
+      rangeError(
+        { action: "draw digit grid" },
+        `indices[${k}]`,
+        index,
+        `an integer from 0 to ${count - 1}, one of the images`,
       );
     }
     const pixels = images.subarray(index * SIDE * SIDE, (index + 1) * SIDE * SIDE);
@@ -450,8 +453,11 @@ function splitImages(
   const pixels = side * side;
   if (!(images instanceof Float32Array)) return [...images];
   if (images.length % pixels !== 0) {
-    throw new RangeError(
-      `Cannot draw image grid: ${images.length} values are not a whole number of ${side}×${side} images`,
+    rangeError(
+      { action: "draw image grid" },
+      "the number of values",
+      images.length,
+      `a multiple of ${pixels} (${side} × ${side} images)`,
     );
   }
   return Array.from(

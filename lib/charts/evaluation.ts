@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { rangeError } from "../util/validate.ts";
 import * as Plot from "@observablehq/plot";
 import { calibrationErrorFromBins, type ReliabilityBin } from "../eval/mod.ts";
 import type { Chart } from "../notebook/display.ts";
@@ -284,17 +285,14 @@ export function confusionHeatmap(
     subtitle,
     caption,
   } = { ...CONFUSION_DEFAULTS, ...options };
+  const where = { action: "draw confusion matrix" };
   for (const [i, row] of matrix.entries()) {
     if (row.length !== k) {
-      throw new RangeError(
-        `Cannot draw confusion matrix: it must be square, but row ${i} has ${row.length} entries for ${k} rows`,
-      );
+      rangeError(where, `the length of row ${i}`, row.length, `${k}, a square matrix`);
     }
   }
   if (labels.length !== k) {
-    throw new RangeError(
-      `Cannot draw confusion matrix: expected ${k} labels, found ${labels.length}`,
-    );
+    rangeError(where, "the number of labels", labels.length, `${k}, one per row`);
   }
   const cells = matrix.flatMap((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);

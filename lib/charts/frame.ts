@@ -178,8 +178,8 @@ export function renderPlot(plotOptions: Plot.PlotOptions, frame: FrameOptions = 
 export function plotContent(svg: SvgElementLike): SvgContent {
   if (svg.tagName.toLowerCase() !== "svg") {
     throw new TypeError(
-      `Cannot frame a Plot result: expected an <svg> element, found <${svg.tagName.toLowerCase()}> ` +
-        "(pass title and legends to the frame, not to Plot)",
+      `Cannot frame a Plot result: its root is <${svg.tagName.toLowerCase()}>, expected an <svg> ` +
+        "element. Pass title and legends to the frame, not to Plot",
     );
   }
   const attributes: Record<string, string> = {};

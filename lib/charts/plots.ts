@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { phrase, rangeError } from "../util/validate.ts";
 import * as Plot from "@observablehq/plot";
 import type { Chart } from "../notebook/display.ts";
 import { createRng, permutation } from "../util/random.ts";
@@ -439,8 +440,11 @@ function toPoints(points: readonly Point2d[] | PointArrays): Point2d[] {
   if (Array.isArray(points)) return points as Point2d[];
   const { x, y, labels } = points as PointArrays;
   if (x.length !== y.length || x.length !== labels.length) {
-    throw new RangeError(
-      `Cannot plot points: x, y and labels must have the same length, found ${x.length}, ${y.length} and ${labels.length}`,
+    rangeError(
+      { action: "plot points" },
+      "the lengths of x, y and labels",
+      phrase(`${x.length}, ${y.length} and ${labels.length}`),
+      "equal lengths",
     );
   }
   return Array.from({ length: x.length }, (_, i) => ({ x: x[i], y: y[i], label: labels[i] }));

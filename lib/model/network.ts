@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { phrase, rangeError, typeError } from "../util/validate.ts";
 import * as tf from "@tensorflow/tfjs";
 import { IMAGE_PIXELS, NUM_CLASSES } from "../data/mnist.ts";
 import { createRng, uniform } from "../util/random.ts";
@@ -48,14 +49,15 @@ const MODEL_DEFAULTS = {
 export function createModel(options: ModelOptions = {}): tf.Sequential {
   const { hiddenUnits, dropout, seed, inputSize, numClasses } = { ...MODEL_DEFAULTS, ...options };
   if (!(dropout >= 0 && dropout < 1)) {
-    throw new RangeError(
-      `Cannot create the model: dropout is ${dropout}, expected a rate in [0, 1)`,
-    );
+    rangeError({ action: "create the model" }, "option dropout", dropout, "a rate in [0, 1)");
   }
   for (const units of hiddenUnits) {
     if (!Number.isInteger(units) || units < 1) {
-      throw new RangeError(
-        `Cannot create the model: hidden units are [${hiddenUnits}], expected positive integers`,
+      rangeError(
+        { action: "create the model" },
+        "option hiddenUnits",
+        hiddenUnits,
+        "positive integers",
       );
     }
   }
@@ -175,8 +177,11 @@ function layerKind(layer: tf.layers.Layer): string {
 export function unitWeights(model: tf.LayersModel, layerName = "linear1"): Float32Array {
   const layer = model.getLayer(layerName);
   if (layer.getClassName() !== "Dense") {
-    throw new TypeError(
-      `Cannot read unit weights of layer "${layerName}": it is a ${layer.getClassName()}, not Dense`,
+    typeError(
+      { action: "read unit weights of layer", subject: layerName },
+      "it",
+      phrase(`a ${layer.getClassName()} layer`),
+      "a Dense layer",
     );
   }
   const kernel = layer.getWeights()[0];

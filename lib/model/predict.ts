@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { phrase, rangeError } from "../util/validate.ts";
 import * as tf from "@tensorflow/tfjs";
 import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
 
@@ -29,8 +30,11 @@ export function mapInChunks(
 ): Float32Array {
   const { batchSize = 1000 } = options;
   if (images.length % inputSize !== 0) {
-    throw new RangeError(
-      `Cannot predict: ${images.length} input values is not a multiple of ${inputSize} per example`,
+    rangeError(
+      { action: "predict" },
+      "the number of input values",
+      images.length,
+      `a multiple of ${inputSize} per example`,
     );
   }
   const count = images.length / inputSize;
@@ -107,7 +111,12 @@ export function layerOutputs(
 ): Float32Array {
   const names = model.layers.map((l) => l.name);
   if (!names.includes(layerName)) {
-    throw new RangeError(`Cannot find layer "${layerName}": the model has ${names.join(", ")}`);
+    rangeError(
+      { action: "read layer", subject: layerName },
+      "it",
+      phrase("missing"),
+      `one of ${names.join(", ")}`,
+    );
   }
   const probe = tf.model({ inputs: model.inputs, outputs: model.getLayer(layerName).output });
   return mapInChunks(images, IMAGE_PIXELS, (x) => forward(probe, x), options);
@@ -144,8 +153,11 @@ export function lossAndAccuracy(
   const n = labels.length;
   const k = n === 0 ? 0 : logProbabilities.length / n;
   if (!Number.isInteger(k)) {
-    throw new RangeError(
-      `Cannot score: ${logProbabilities.length} log-probabilities for ${n} labels is not a whole number per label`,
+    rangeError(
+      { action: "score" },
+      "the number of log-probabilities",
+      logProbabilities.length,
+      `a multiple of the ${n} labels`,
     );
   }
   let loss = 0, correct = 0;
@@ -195,9 +207,7 @@ export interface LayerTrace {
  */
 export function forwardTrace(model: tf.LayersModel, image: Float32Array): LayerTrace[] {
   if (image.length !== IMAGE_PIXELS) {
-    throw new RangeError(
-      `Cannot trace: the image has ${image.length} values, expected ${IMAGE_PIXELS}`,
-    );
+    rangeError({ action: "trace" }, "the length of the image", image.length, `${IMAGE_PIXELS}`);
   }
   const probe = tf.model({
     inputs: model.inputs,

@@ -104,8 +104,14 @@ Deno.test("the diverging colormap is blue below zero, white at zero, red above",
 });
 
 Deno.test("imagePng() rejects images that are not whole rows and bad scales", () => {
-  assert.throws(() => imagePng(new Float32Array(783)), /783 values are not a whole number of rows/);
-  assert.throws(() => imagePng(new Float32Array(784), { scale: 0 }), RangeError);
+  assert.throws(
+    () => imagePng(new Float32Array(783)),
+    /^RangeError: Cannot draw image: the number of pixels is 783, expected a positive multiple of the width \(28\)$/,
+  );
+  assert.throws(
+    () => imagePng(new Float32Array(784), { scale: 0 }),
+    /^RangeError: Cannot draw image: option scale is 0, expected an integer in \[1, 32\]$/,
+  );
   assert.throws(() => imagePng(new Float32Array(784), { scale: 1.5 }), RangeError);
 });
 
@@ -142,7 +148,7 @@ Deno.test("digitGrid() uses class names and rejects indices outside the split", 
   assert.ok(svg.includes(">T-shirt</text>") && svg.includes(">Boot</text>"));
   assert.throws(
     () => digitGrid(images, [0, 9], { indices: [2] }),
-    /index 2 is outside the 2 images/,
+    /^RangeError: Cannot draw digit grid: indices\[0\] is 2, expected an integer from 0 to 1, one of the images$/,
   );
 });
 

@@ -75,6 +75,12 @@ Deno.test("createModel() adds dropout layers and rejects bad options", () => {
     "Activation",
   ]);
   model.dispose();
-  assert.throws(() => createModel({ dropout: 1 }), /dropout is 1, expected a rate in \[0, 1\)/);
-  assert.throws(() => createModel({ hiddenUnits: [0] }), /hidden units are \[0\]/);
+  assert.throws(
+    () => createModel({ dropout: 1 }),
+    /^RangeError: Cannot create the model: option dropout is 1, expected a rate in \[0, 1\)$/,
+  );
+  assert.throws(
+    () => createModel({ hiddenUnits: [0] }),
+    /^RangeError: Cannot create the model: option hiddenUnits is \[0\], expected positive integers$/,
+  );
 });
