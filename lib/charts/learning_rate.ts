@@ -9,6 +9,9 @@ import { CATEGORY_COLORS, renderPlot } from "./frame.ts";
 import { BASE_PLOT_OPTIONS, type ChartOptions } from "./_common.ts";
 import type { Chart } from "../notebook/display.ts";
 
+/** The learning-rate axis: log scale, plain decimals (`0.001`, not `1m`). */
+const RATE_AXIS = { type: "log", label: "Learning rate (log scale)", tickFormat: "~g" } as const;
+
 /** One run's result at one learning rate. */
 export interface RateResult {
   /** The learning rate. */
@@ -101,7 +104,7 @@ export function resultByRate(
     width,
     height,
     marginRight: 30,
-    x: { type: "log", label: "Learning rate (log scale)", tickFormat: "~g" },
+    x: RATE_AXIS,
     y: {
       label: yLabel,
       type: logY ? "log" : "linear",
@@ -229,7 +232,7 @@ export function rangeTestChart(
     width,
     height,
     marginRight: 30,
-    x: { type: "log", label: "Learning rate (log scale)", tickFormat: "~g" },
+    x: RATE_AXIS,
     y: { label: "Training loss", grid: true, domain: [0, top] },
     marks: [
       Plot.line(raw, { x: "learningRate", y: "loss", stroke: "#bbb", strokeWidth: 1 }),
