@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   boundingBox,
   centreOfMass,
@@ -7,7 +8,8 @@ import {
   prepareDigit,
   resampleArea,
 } from "../../lib/tools/playground/prepare.js";
-import { writePlayground } from "../../lib/tools/playground.ts";
+import { writePlayground, writeReportPlayground } from "../../lib/tools/playground.ts";
+import { buildReports, renderIndex } from "../../lib/tools/report.ts";
 import { createModel } from "../../lib/model/network.ts";
 import { saveModel } from "../../lib/model/checkpoint.ts";
 import { setupBackend } from "../../lib/backend/backend.ts";
@@ -172,5 +174,55 @@ Deno.test("writePlayground() says where the model should come from when there is
     );
     return true;
   });
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("writeReportPlayground() skips, saying why, when notebook 03 has saved no model", async () => {
+  const dir = await Deno.makeTempDir();
+  const line = await writeReportPlayground(join(dir, "ann_mnist_quick"), dir);
+  assert.match(
+    line,
+    /^playground {2}skipped: Cannot write the playground ".*model\.json": model is missing/,
+  );
+  assert.deepEqual([...Deno.readDirSync(dir)], []);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("renderIndex() links the playground only when there is one", () => {
+  assert.match(
+    renderIndex([], { playground: "playground.html" }),
+    /<a href="playground\.html">Playground<\/a>/,
+  );
+  assert.doesNotMatch(renderIndex([]), /Playground/);
+});
+
+Deno.test("buildReports() writes the playground beside the reports and links it from the index", async () => {
+  const dir = await Deno.makeTempDir();
+  const model = createModel();
+  await saveModel(model, join(dir, "ann_mnist_quick"));
+  model.dispose();
+  const reportsDir = join(dir, "reports");
+  let progress = "";
+  await buildReports({
+    notebooksDir: fileURLToPath(new URL("../fixtures/", import.meta.url)),
+    reportsDir,
+    names: ["passing"],
+    quick: true,
+    playgroundModelDir: join(dir, "ann_mnist_quick"),
+    write: (text) => progress += text,
+  });
+  assert.match(progress, new RegExp(`\nplayground {2}${join(reportsDir, "playground.html")}\n$`));
+  const files = [...Deno.readDirSync(reportsDir)].map((e) => e.name).sort();
+  assert.deepEqual(files, [
+    "index.html",
+    "index.json",
+    "passing.html",
+    "playground",
+    "playground.html",
+  ]);
+  assert.match(
+    await Deno.readTextFile(join(reportsDir, "index.html")),
+    /<a href="playground\.html">/,
+  );
   await Deno.remove(dir, { recursive: true });
 });
