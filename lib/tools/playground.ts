@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, join, relative } from "node:path";
 import { copyAtomically, writeAtomically } from "../util/atomic.ts";
 import { cannotMessage } from "../util/validate.ts";
 import { projectPath } from "../util/paths.ts";
@@ -132,7 +132,8 @@ export async function writePlayground(
 export async function writeReportPlayground(modelDir: string, outDir: string): Promise<string> {
   try {
     const { htmlPath } = await writePlayground(modelDir, outDir);
-    return `playground  ${htmlPath}\n`;
+    const shown = relative(Deno.cwd(), htmlPath);
+    return `playground  ${shown.startsWith("..") ? htmlPath : shown}\n`;
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     return `playground  skipped: ${error.message}\n`;

@@ -60,7 +60,8 @@ async function openPage(browser: Browser, url: string, options: { touch?: boolea
   return { page, requests, errors, state };
 }
 
-/** Waits until the page has handled every stroke: its update count stops changing. */
+/** Waits until the page has handled every stroke (its update count stops changing) and the bars
+ * have finished moving. */
 async function settle(page: Page): Promise<void> {
   let before = -1;
   for (;;) {
@@ -69,9 +70,10 @@ async function settle(page: Page): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
       return (globalThis as unknown as { playground: { updates: number } }).playground.updates;
     });
-    if (now === before) return;
+    if (now === before) break;
     before = now;
   }
+  await page.waitForFunction(() => document.getAnimations().length === 0);
 }
 
 /** Strokes as points in fractions of the pad: a "7" of two lines, and a "0", an ellipse. */
