@@ -83,13 +83,14 @@ const ZERO = Array.from({ length: 25 }, (_, i) => {
   return [0.5 + 0.22 * Math.sin(angle), 0.5 - 0.32 * Math.cos(angle)];
 });
 
-/** Draws one stroke through `path` with the mouse or a finger, 12 moves per segment. */
+/** Draws one stroke through `path` with the mouse or a finger, about 36 moves in all. */
 async function draw(page: Page, path: number[][], input: "mouse" | "touch"): Promise<void> {
+  const steps = Math.ceil(36 / (path.length - 1));
   const box = (await (await page.$("#pad"))!.boundingBox())!;
   const points = [path[0]];
   for (let i = 1; i < path.length; i++) {
-    for (let s = 1; s <= 12; s++) {
-      points.push([0, 1].map((k) => path[i - 1][k] + (path[i][k] - path[i - 1][k]) * s / 12));
+    for (let s = 1; s <= steps; s++) {
+      points.push([0, 1].map((k) => path[i - 1][k] + (path[i][k] - path[i - 1][k]) * s / steps));
     }
   }
   const [first, ...rest] = points.map((
@@ -257,6 +258,19 @@ Deno.test({
         } finally {
           await server.shutdown();
         }
+      });
+
+      await t.step("without its playground/ folder the page says what is missing", async () => {
+        await Deno.remove(join(folder, "site", "playground", "tf.min.js"));
+        const page = await browser.newPage();
+        await page.goto(pathToFileURL(html).href, { waitUntil: "load" });
+        await page.waitForFunction(() => document.body.dataset.state === "error");
+        assert.equal(
+          await page.$eval("#status", (e) => e.textContent),
+          "Cannot start the playground: tfjs did not load: keep the playground/ folder " +
+            "(tf.min.js, model.json) beside this page",
+        );
+        await page.close();
       });
     } finally {
       await browser.close();

@@ -67,6 +67,11 @@ async function predictDigit(pixels) {
 /** @type {any} */ (globalThis).predictDigit = predictDigit;
 
 async function start() {
+  if (!tf) {
+    throw new Error(
+      "tfjs did not load: keep the playground/ folder (tf.min.js, model.json) beside this page",
+    );
+  }
   // The cpu backend computes in float32 like Deno's wasm backend; webgl may use float16 textures.
   await tf.setBackend("cpu");
   await tf.ready();
