@@ -5,6 +5,7 @@
  */
 export * from "./notebook_file.ts";
 export * from "./notebook_runner.ts";
+export * from "./playground.ts";
 export * from "./report.ts";
 export * from "./screenshot.ts";
 export * from "./setup_data.ts";

@@ -19,6 +19,8 @@ import { projectPath, REPORTS_DIR } from "../util/paths.ts";
 import { isQuick } from "../util/profile.ts";
 import { writeAtomically } from "../util/atomic.ts";
 import { escapeHtml } from "../notebook/display.ts";
+import { trainedModelDir } from "../model/checkpoint.ts";
+import { PLAYGROUND_FILE, writeReportPlayground } from "./playground.ts";
 
 /** Folder of the notebooks `deno task report` runs. */
 export const NOTEBOOKS_DIR: string = projectPath("notebooks");
@@ -59,6 +61,8 @@ export interface BuildReportsOptions {
   timeoutSeconds?: number;
   /** Receives progress text, one line per notebook; defaults to standard output. */
   write?: (text: string) => void;
+  /** Model folder for `playground.html` (see lib/tools/playground.ts); without it none is written. */
+  playgroundModelDir?: string;
 }
 
 /** The outcome of {@linkcode buildReports}. */
@@ -152,6 +156,9 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
     }
     await writeIndex(reportsDir, [...entries.values()]);
   }
+  if (options.playgroundModelDir) {
+    write(await writeReportPlayground(options.playgroundModelDir, reportsDir));
+  }
   await writeIndex(reportsDir, [...entries.values()]);
   return { entries: [...entries.values()], failures };
 }
@@ -162,6 +169,7 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
  *
  * @param entries One per notebook, in the order to show them.
  * @param options.generatedAt When the page is made.
+ * @param options.playground Href of the playground page to link, if there is one.
  * @returns A standalone HTML page.
  *
  * @example
@@ -175,9 +183,14 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
  */
 export function renderIndex(
   entries: ReportEntry[],
-  options: { generatedAt?: Date } = {},
+  options: { generatedAt?: Date; playground?: string } = {},
 ): string {
   const { generatedAt = new Date() } = options;
+  const playground = options.playground === undefined
+    ? ""
+    : `\n  <p><a href="${
+      escapeHtml(options.playground)
+    }">Playground</a>: draw a digit and watch the trained model's ten probabilities.</p>`;
   const failed = entries.filter((entry) => entry.status === "failed").length;
   const rows = entries.map((entry) => {
     const kind = entry.status.replace(" ", "-");
@@ -226,7 +239,7 @@ export function renderIndex(
 </head>
 <body>
   <h1>Notebook reports</h1>
-  <p>${summary}; each report is a notebook executed top to bottom on a fresh kernel.</p>
+  <p>${summary}; each report is a notebook executed top to bottom on a fresh kernel.</p>${playground}
   <table>
 ${rows.join("\n")}
   </table>
@@ -274,7 +287,8 @@ async function readPreviousEntries(path: string): Promise<ReportEntry[]> {
 }
 
 async function writeIndex(folder: string, entries: ReportEntry[]): Promise<void> {
-  await writeAtomically(join(folder, "index.html"), renderIndex(entries));
+  const playground = await exists(join(folder, PLAYGROUND_FILE)) ? PLAYGROUND_FILE : undefined;
+  await writeAtomically(join(folder, "index.html"), renderIndex(entries, { playground }));
   await writeAtomically(
     join(folder, "index.json"),
     JSON.stringify({ entries }, null, 2) + "\n",
@@ -335,7 +349,11 @@ async function main(args: string[]): Promise<number> {
       `--timeout must be a positive number of seconds, found "${values.timeout}"`,
     );
   }
-  const { entries, failures } = await buildReports({ names: positionals, timeoutSeconds });
+  const { entries, failures } = await buildReports({
+    names: positionals,
+    timeoutSeconds,
+    playgroundModelDir: trainedModelDir(),
+  });
   const index = displayPath(join(REPORTS_DIR, "index.html"));
   if (entries.length === 0) {
     console.error(`No notebooks in ${displayPath(NOTEBOOKS_DIR)}; wrote an empty ${index}.`);
