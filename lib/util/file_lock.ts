@@ -112,7 +112,7 @@ async function acquire(path: string, options: FileLockOptions): Promise<string> 
           where,
           `lock "${path}"`,
           { phrase: `held by ${describeHolder(seen.holder)}` },
-          `it to be released within ${Math.round(timeoutMs / 1000)} s`,
+          `it to be released within ${+(timeoutMs / 1000).toFixed(1)} s`,
           "If that process is gone, delete the lock file",
         ),
       );
