@@ -46,6 +46,9 @@ import {
 } from "./_checkpoint_files.ts";
 
 const LOCK_FILE = ".model.lock";
+/** A temporary file of `writeAtomically` for model.json or a weights file. */
+const LEFTOVER = /^(model\.json|weights-[0-9a-f]+\.bin)\.\d+\.[0-9a-f]{8}\.tmp$/;
+const LEFTOVER_AGE_MS = 10 * 60_000;
 /** How often a reader starts over when saves keep replacing the weights it was about to read. */
 const MAX_LOAD_ATTEMPTS = 20;
 
@@ -335,10 +338,22 @@ async function namedWeights(modelPath: string): Promise<string[]> {
   }
 }
 
+/**
+ * Removes weights files no `model.json` may still name, and temporary files a crashed saver left
+ * (savers write only under the lock we hold, so an old one is nobody's work in progress).
+ */
 async function removeUnnamedWeights(dir: string, keep: ReadonlySet<string>): Promise<void> {
+  const now = Date.now();
   for await (const entry of Deno.readDir(dir)) {
-    if (entry.isFile && WEIGHTS_NAME.test(entry.name) && !keep.has(entry.name)) {
-      await Deno.remove(join(dir, entry.name)).catch((error) => {
+    if (!entry.isFile) continue;
+    const path = join(dir, entry.name);
+    let remove = WEIGHTS_NAME.test(entry.name) && !keep.has(entry.name);
+    if (!remove && LEFTOVER.test(entry.name)) {
+      const mtime = (await Deno.stat(path).catch(() => null))?.mtime?.getTime() ?? now;
+      remove = now - mtime > LEFTOVER_AGE_MS;
+    }
+    if (remove) {
+      await Deno.remove(path).catch((error) => {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       });
     }

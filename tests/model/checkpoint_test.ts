@@ -101,8 +101,15 @@ Deno.test("saveModel() keeps the current and the previous weights only, and no t
     const loaded = await loadModel(join(dir, "model.json"));
     assert.deepEqual(predictions(loaded), predictions(models[2]));
     // Saving the same model again rewrites nothing new: still one weights file per distinct model.
+    // A crashed saver's old temporary file goes too; a fresh one might be another's and stays.
+    const crashed = join(dir, `${base(paths[2])}.12345.0badc0de.tmp`);
+    const fresh = join(dir, "model.json.12346.0badc0df.tmp");
+    await Deno.writeTextFile(crashed, "partial");
+    await Deno.writeTextFile(fresh, "partial");
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await Deno.utime(crashed, hourAgo, hourAgo);
     await saveModel(models[2], dir);
-    assert.deepEqual(names(dir), ["model.json", base(paths[2])]);
+    assert.deepEqual(names(dir), ["model.json", base(paths[2]), base(fresh)].sort());
     [...models, loaded].forEach((m) => m.dispose());
   });
 });
