@@ -33,6 +33,7 @@ import {
   defaultSweepDir,
   encodeJson,
   isPlainObject,
+  mergeState,
   readState,
   type RunRecord,
   type SweepFiles,
@@ -269,6 +270,8 @@ export async function runSweep<C extends SweepConfig>(
 
   for (const [i, { run, config }] of runs.entries()) {
     const info: SweepRunInfo<C> = { run, config, index: i + 1, total };
+    // Another process sharing the sweep may have finished this run since we read the state.
+    if (!force && !records.has(run)) await mergeState(files.state, records);
     const cached = records.get(run);
     if (cached && !force) {
       if (canonicalJson(cached.config) !== canonicalJson(config)) {

@@ -9,8 +9,9 @@
  *   system) does not interleave it with another, so processes sharing a sweep never overwrite or
  *   split each other's records. There is no rewrite of the whole file, hence nothing to lock.
  * - Reading keeps, for each run id, the last complete record: a forced re-run, or a config two
- *   processes both trained, replaces the earlier one. Two processes may thus train the same
- *   config twice; they never lose one.
+ *   processes both trained, replaces the earlier one. A sweep looks at the file again before each
+ *   run and skips a config another process has finished; two that start one config at the same
+ *   time both train it, and neither record is lost.
  * - A line that is not JSON (a writer killed mid-line) is dropped with a warning naming the file
  *   and line, and its run trains again; every complete record is kept. A writer that finds the
  *   file not ending in a newline starts its record with one, so a torn line never swallows the
@@ -178,6 +179,19 @@ export async function readState(
     records.set(record.run, record);
   }
   return records;
+}
+
+/**
+ * Adds to `records` the runs the state file has gained since it was read (another process's),
+ * silently: torn lines were reported when the file was first read.
+ *
+ * @param path The state file.
+ * @param records What was read before; updated in place.
+ */
+export async function mergeState(path: string, records: Map<string, RunRecord>): Promise<void> {
+  for (const [run, record] of await readState(path, () => {})) {
+    if (!records.has(run)) records.set(run, record);
+  }
 }
 
 /**

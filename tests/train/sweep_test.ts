@@ -335,6 +335,21 @@ Deno.test("runSweep() finds an unwritable folder before anything trains", async 
   assert.deepEqual(calls, []);
 });
 
+Deno.test("runSweep() skips a run that another sweep of the same name finished meanwhile", async () => {
+  await inTempDir(async (dir) => {
+    const { calls, runOne } = fakeTrainer();
+    // While this sweep trains lr=1, "another process" (a second call) records lr=2.
+    const first = (config: { lr: number }) =>
+      config.lr === 1
+        ? runSweep("shared", [{ lr: 2 }], fakeTrainer().runOne, { dir }).then(() => runOne(config))
+        : runOne(config);
+    const result = await runSweep("shared", gridOf({ lr: [1, 2] }), first, { dir });
+    assert.deepEqual(calls, ["lr=1"]);
+    assert.deepEqual([result.ran, result.skipped], [1, 1]);
+    assert.deepEqual(result.summary.getColumn("final_loss").toArray(), [0.5, 1]);
+  });
+});
+
 Deno.test("separate processes sharing one sweep never lose a finished run", async (t) => {
   const worker = new URL("./_sweep_worker.ts", import.meta.url).pathname;
   const run = (dir: string, lrs: string) =>
