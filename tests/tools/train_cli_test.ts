@@ -10,12 +10,18 @@ await setupBackend({ log: false });
 
 const PREFIX = 'Cannot run "deno task train": ';
 
-/** Runs `deno task train` from `cwd` (a folder outside the project), as a user would. */
+/**
+ * Runs `deno task train` from `cwd` (a folder outside the project), as a user would from a shell:
+ * without the INIT_CWD that `deno task test` set for this process, which deno task would keep.
+ */
 async function deno_task_train(cwd: string, args: string[]) {
+  const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
+  delete env.INIT_CWD;
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["task", "-q", "--config", projectPath("deno.json"), "train", ...args],
     cwd,
-    env: { NO_COLOR: "1" },
+    env,
+    clearEnv: true,
   }).output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
