@@ -221,7 +221,15 @@ export async function checkSaveTarget(dir: string): Promise<void> {
       if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
         return null;
       }
-      throw error;
+      throw sameClass(
+        error,
+        cannotMessage(
+          where,
+          `"${existing}"`,
+          phrase(`not accessible (${error.message})`),
+          "a folder this process can create files in",
+        ),
+      );
     });
     if (info?.isDirectory) break;
     if (info !== null) {
@@ -243,17 +251,22 @@ export async function checkSaveTarget(dir: string): Promise<void> {
     await Deno.writeFile(probe, new Uint8Array(0), { createNew: true });
     await Deno.remove(probe);
   } catch (error) {
-    const Class = error instanceof Error ? error.constructor as ErrorConstructor : Error;
-    throw new Class(
+    throw sameClass(
+      error,
       cannotMessage(
         where,
         `folder "${existing}"`,
         phrase(`not writable (${(error as Error).message})`),
         "a folder this process can create files in",
       ),
-      { cause: error },
     );
   }
+}
+
+/** An error of the same class as `error` (PermissionDenied, NotCapable…) with our message. */
+function sameClass(error: unknown, message: string): Error {
+  const Class = error instanceof Error ? error.constructor as ErrorConstructor : Error;
+  return new Class(message, { cause: error });
 }
 
 async function main(args: string[]): Promise<number> {

@@ -3,11 +3,12 @@
  * created with `O_CREAT | O_EXCL`, so exactly one contender succeeds, and it names its holder (pid,
  * host, start time, purpose) so a waiter can tell whom it waits for.
  *
- * A lock is stale, and taken over, when its holder is gone: on the same host, no process with its
- * pid exists (`/proc/<pid>`); or, wherever it was made, it is older than `staleMs` (a crash
- * without cleanup on another host, or where `/proc` cannot be read). Taking over renames the stale
- * file away first, which is atomic, so two waiters cannot both remove it and then each other's
- * fresh lock. A holder releases only a lock carrying its own random token.
+ * A holder refreshes the lock file's modification time while it works (every quarter of
+ * `staleMs`), so a lock is stale, and taken over, when its holder is gone: it has not been
+ * refreshed for `staleMs` (a crash, on any host), or, faster, its holder is on this host and no
+ * process has its pid (`/proc/<pid>`, readable when Deno runs with `--allow-all`). Taking over
+ * renames the stale file away first, which is atomic, so two waiters cannot both remove it and
+ * then each other's fresh lock. A holder releases only a lock carrying its own random token.
  *
  * @module
  */
@@ -32,11 +33,12 @@ export interface FileLockOptions {
   where: Where;
   /** Give up after waiting this long for a live holder. Default 30 s. */
   timeoutMs?: number;
-  /** Take over a lock older than this whatever its pid says. Default 120 s. */
+  /** Take over a lock not refreshed for this long, whatever its pid says. Default 10 s. */
   staleMs?: number;
 }
 
 const POLL_MS = 15;
+const DEFAULT_STALE_MS = 10_000;
 
 /**
  * Runs `fn` while holding the lock file `path`, waiting for another holder to finish.
@@ -69,15 +71,21 @@ export async function withFileLock<T>(
   options: FileLockOptions,
 ): Promise<T> {
   const token = await acquire(path, options);
+  const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    Deno.utime(path, now, now).catch(() => {}); // gone: released or taken over, nothing to keep
+  }, staleMs / 4);
   try {
     return await fn();
   } finally {
+    clearInterval(heartbeat);
     await release(path, token);
   }
 }
 
 async function acquire(path: string, options: FileLockOptions): Promise<string> {
-  const { where, timeoutMs = 30_000, staleMs = 120_000 } = options;
+  const { where, timeoutMs = 30_000, staleMs = DEFAULT_STALE_MS } = options;
   const holder: LockHolder = {
     pid: Deno.pid,
     hostname: hostname(),
@@ -153,14 +161,16 @@ async function isStale(path: string, holder: LockHolder | null, staleMs: number)
     await Deno.stat(`/proc/${holder.pid}`);
     return false;
   } catch (error) {
-    // No such process. Without /proc (not Linux, or not readable) only the age can tell.
+    // No such process. Without /proc (not Linux, or not readable without --allow-all) only the
+    // age can tell.
     return error instanceof Deno.errors.NotFound && (await hasProc());
   }
 }
 
 let procAvailable: boolean | undefined;
 
-async function hasProc(): Promise<boolean> {
+/** Whether /proc can be read here: Linux, and Deno allowed to (it asks for --allow-all). */
+export async function hasProc(): Promise<boolean> {
   procAvailable ??= await Deno.stat(`/proc/${Deno.pid}`).then(() => true, () => false);
   return procAvailable;
 }

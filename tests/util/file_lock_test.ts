@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { withFileLock } from "../../lib/util/file_lock.ts";
+import { hasProc, withFileLock } from "../../lib/util/file_lock.ts";
 
 const where = { action: "test the lock", subject: "x" };
 
@@ -43,6 +43,23 @@ Deno.test("withFileLock() names its holder in the lock file and removes it after
   });
 });
 
+Deno.test("withFileLock() keeps a long-held lock fresh, so waiters do not take it over", async () => {
+  await inTempDir(async (dir) => {
+    const lock = join(dir, ".lock");
+    const options = { where, staleMs: 200, timeoutMs: 5000 };
+    const order: string[] = [];
+    const slow = withFileLock(lock, async () => {
+      order.push("slow start");
+      await new Promise((resolve) => setTimeout(resolve, 800)); // four times staleMs
+      order.push("slow end");
+    }, options);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await withFileLock(lock, () => Promise.resolve(void order.push("waiter")), options);
+    await slow;
+    assert.deepEqual(order, ["slow start", "slow end", "waiter"]);
+  });
+});
+
 Deno.test("withFileLock() releases the lock when the function throws", async () => {
   await inTempDir(async (dir) => {
     const lock = join(dir, ".lock");
@@ -55,15 +72,30 @@ Deno.test("withFileLock() releases the lock when the function throws", async () 
 });
 
 Deno.test("withFileLock() takes over a lock whose holder is gone", async (t) => {
-  await t.step("a dead pid on this host", async () => {
+  // Deno lets a process read /proc only with --allow-all (`deno task test` does not give it).
+  await t.step({
+    name: "a dead pid on this host, found at once",
+    ignore: !(await hasProc()),
+    fn: async () => {
+      await inTempDir(async (dir) => {
+        const lock = join(dir, ".lock");
+        await Deno.writeTextFile(lock, holder(await deadPid()));
+        const start = Date.now();
+        assert.equal(
+          await withFileLock(lock, () => Promise.resolve("ran"), { where, timeoutMs: 5000 }),
+          "ran",
+        );
+        assert.ok(Date.now() - start < 4000);
+      });
+    },
+  });
+  await t.step("a lock whose holder stopped refreshing it", async () => {
     await inTempDir(async (dir) => {
       const lock = join(dir, ".lock");
       await Deno.writeTextFile(lock, holder(await deadPid()));
       const start = Date.now();
-      assert.equal(
-        await withFileLock(lock, () => Promise.resolve("ran"), { where, timeoutMs: 5000 }),
-        "ran",
-      );
+      const options = { where, timeoutMs: 5000, staleMs: 400 };
+      assert.equal(await withFileLock(lock, () => Promise.resolve("ran"), options), "ran");
       assert.ok(Date.now() - start < 4000);
     });
   });
@@ -100,7 +132,8 @@ Deno.test("withFileLock() waits for a live holder and names it when giving up", 
       child.kill();
       await child.status;
     }
-    // Once the holder is gone, the lock is taken over.
-    assert.equal(await withFileLock(lock, () => Promise.resolve(2), { where, timeoutMs: 2000 }), 2);
+    // Once the holder is gone, the lock is taken over (at once with /proc, else once stale).
+    const options = { where, timeoutMs: 5000, staleMs: 500 };
+    assert.equal(await withFileLock(lock, () => Promise.resolve(2), options), 2);
   });
 });
