@@ -3,6 +3,7 @@
  *
  *     save DIR COUNT TAG   saves COUNT distinct models into DIR, then creates DIR/../TAG.done
  *     load DIR DONE        loads DIR in a loop until the file DONE exists
+ *     hold DIR             takes DIR's save lock and never lets go (to be killed: a crashed saver)
  *
  * Each saved model has bias `linear3/bias[0]` equal to its metadata's `stamp`, so a reader can
  * check that the `model.json` and the weights it loaded belong together. Prints one JSON line.
@@ -11,12 +12,18 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { setupBackend } from "../../lib/backend/backend.ts";
 import { loadModel, saveModel } from "../../lib/model/checkpoint.ts";
+import { withFileLock } from "../../lib/util/file_lock.ts";
 import { createModel } from "../../lib/model/network.ts";
 
 await setupBackend({ backend: "cpu", log: false });
 const [mode, dir, arg, tag] = Deno.args;
 
-if (mode === "save") {
+if (mode === "hold") {
+  await withFileLock(join(dir, ".model.lock"), async () => {
+    console.log("holding");
+    await new Promise(() => {});
+  }, { where: { action: "save checkpoint", subject: dir } });
+} else if (mode === "save") {
   const model = createModel({ seed: 1 });
   const bias = model.getLayer("linear3").getWeights()[1];
   const kernel = model.getLayer("linear3").getWeights()[0];

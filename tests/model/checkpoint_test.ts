@@ -52,7 +52,17 @@ async function editManifest(dir: string, edit: (json: ModelJson) => void) {
 /** Runs the worker script as its own Deno process and returns its JSON line. */
 function worker(...args: string[]): Promise<Record<string, unknown>> {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", WORKER, ...args],
+    // The permissions deno task train runs with (no --allow-all: /proc is off limits).
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-ffi",
+      WORKER,
+      ...args,
+    ],
     env: { NO_COLOR: "1" },
   }).output().then((out) => {
     const stderr = new TextDecoder().decode(out.stderr);
@@ -391,5 +401,38 @@ Deno.test("separate processes: two savers and a reader of one folder never fail 
     assert.match((loaded.getUserDefinedMetadata() as { tag: string }).tag, /^[ab]$/);
     loaded.dispose();
     assert.ok(!names(dir).includes(".model.lock"), `lock left behind: ${names(dir)}`);
+  });
+});
+
+Deno.test("a saver killed while holding the folder's lock does not block the next save", async () => {
+  await inTempDir(async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-sys",
+        "--allow-ffi",
+        WORKER,
+        "hold",
+        dir,
+      ],
+      stdout: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.match((await reader.read()).value ?? "", /holding/);
+    const holder = JSON.parse(await Deno.readTextFile(join(dir, ".model.lock")));
+    assert.equal(holder.pid, child.pid);
+    child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel();
+    const model = createModel({ seed: 8 });
+    await saveModel(model, dir); // takes the stale lock over (at once with /proc, else in ~10 s)
+    const loaded = await loadModel(dir);
+    assert.deepEqual(predictions(loaded), predictions(model));
+    assert.ok(!names(dir).includes(".model.lock"));
+    [model, loaded].forEach((m) => m.dispose());
   });
 });

@@ -363,7 +363,19 @@ Deno.test("separate processes sharing one sweep never lose a finished run", asyn
   const worker = new URL("./_sweep_worker.ts", import.meta.url).pathname;
   const run = (dir: string, lrs: string) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", worker, dir, "shared", lrs, "150"],
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-sys",
+        "--allow-ffi",
+        worker,
+        dir,
+        "shared",
+        lrs,
+        "150",
+      ],
       env: { NO_COLOR: "1" },
     }).output().then((out) => {
       assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
