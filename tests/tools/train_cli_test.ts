@@ -14,8 +14,8 @@ const PREFIX = 'Cannot run "deno task train": ';
  * Runs `deno task train` from `cwd` (a folder outside the project), as a user would from a shell:
  * without the INIT_CWD that `deno task test` set for this process, which deno task would keep.
  */
-async function deno_task_train(cwd: string, args: string[]) {
-  const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
+async function deno_task_train(cwd: string, args: string[], extraEnv: Record<string, string> = {}) {
+  const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1", ...extraEnv };
   delete env.INIT_CWD;
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["task", "-q", "--config", projectPath("deno.json"), "train", ...args],
@@ -244,4 +244,22 @@ Deno.test("deno task train exits with status 2 and the usage on a bad flag", asy
     /^train: Cannot run "deno task train": --epochs is "0", expected a positive integer$/m,
   );
   assert.match(stderr, /Usage: deno task train/);
+});
+
+Deno.test("deno task train names MNIST_DIR when it points at a file, and exits 1", async () => {
+  await inTempDir(async (cwd) => {
+    const file = join(cwd, "mnist.tar");
+    await Deno.writeTextFile(file, "x");
+    const { code, stdout, stderr } = await deno_task_train(cwd, ["--epochs", "1"], {
+      MNIST_DIR: file,
+    });
+    assert.equal(code, 1);
+    assert.doesNotMatch(stdout, /^epoch/m);
+    assert.equal(
+      stderr.trim().split("\n").at(-1),
+      `train: Cannot load dataset "mnist": folder "${file}" (from MNIST_DIR) is a file, expected a ` +
+        "folder holding the four IDX files. Run `deno task setup` to fetch the datasets, or point " +
+        "MNIST_DIR at a folder holding the four standard files",
+    );
+  });
 });
