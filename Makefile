@@ -7,10 +7,11 @@ SHELL := /bin/bash
 
 DENO_VERSION := 2.9.6
 PYTHON := /usr/bin/python3
-# Jupyter to run notebooks headless, the Fashion-MNIST files, OpenBLAS for the fast backend, and
-# Chromium, in which the tests look at an exported report.
+# Jupyter to run notebooks headless, the Fashion-MNIST files, OpenBLAS for the fast backend,
+# Chromium, in which the tests look at an exported report, and strace, with which they check that
+# atomic writes sync before renaming.
 APT_PACKAGES := jupyter-notebook jupyter-nbconvert python3-nbconvert python3-nbclient \
-	jupyter-client python3-ipykernel dataset-fashion-mnist libopenblas0-serial chromium
+	jupyter-client python3-ipykernel dataset-fashion-mnist libopenblas0-serial chromium strace
 BENCH_APT_PACKAGES := python3-torch libopenblas0-pthread
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_COLOR := 1

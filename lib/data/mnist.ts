@@ -9,6 +9,16 @@
 import { join } from "node:path";
 import { DATA_DIR } from "../util/paths.ts";
 import { createRng, permutation } from "../util/random.ts";
+import {
+  cannotMessage,
+  integer,
+  oneOf,
+  phrase,
+  positiveInteger,
+  rangeError,
+  typeError,
+  type Where,
+} from "../util/validate.ts";
 
 /** Side of an image in pixels. */
 export const IMAGE_SIDE = 28;
@@ -23,6 +33,8 @@ export const IMAGE_MAGIC = 0x00000803;
 export const LABEL_MAGIC = 0x00000801;
 const UBYTE_TYPE = 0x08;
 const GZIP_MAGIC = [0x1f, 0x8b];
+/** More dimensions than any IDX file has (MNIST uses 1 and 3): a larger rank byte is garbage. */
+export const MAX_IDX_RANK = 8;
 
 /** The datasets `loadMnist` knows, with the folder setup puts them in and the variable that overrides it. */
 export const DATASETS = {
@@ -86,44 +98,44 @@ export interface Idx {
  * ```
  */
 export function parseIdx(bytes: Uint8Array, options: { name?: string } = {}): Idx {
-  const name = options.name ?? "<bytes>";
-  const fail = (message: string) => `Cannot parse IDX file "${name}": ${message}`;
+  const where: Where = { action: "parse IDX file", subject: options.name ?? "<bytes>" };
   if (bytes.length < 4) {
-    throw new RangeError(fail(`file is ${bytes.length} bytes, expected at least a 4-byte header`));
+    rangeError(where, "its size", phrase(`${bytes.length} bytes`), "at least a 4-byte header");
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
   const rank = bytes[3];
   if (bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== UBYTE_TYPE || rank === 0) {
-    throw new TypeError(
-      fail(
-        `magic number is ${magic} (0x${hex(magic)}), expected 0x000008NN (unsigned bytes, NN dims)`,
-      ),
+    typeError(
+      where,
+      "its magic number",
+      phrase(`${magic} (0x${hex(magic)})`),
+      "0x000008NN (unsigned bytes, NN dims)",
     );
+  }
+  if (rank > MAX_IDX_RANK) {
+    rangeError(where, "its number of dimensions", rank, `1 to ${MAX_IDX_RANK}`);
   }
   const headerLength = 4 + 4 * rank;
   if (bytes.length < headerLength) {
-    throw new RangeError(
-      fail(`header needs ${headerLength} bytes for ${rank} dimensions, found ${bytes.length}`),
+    rangeError(
+      where,
+      "its size",
+      phrase(`${bytes.length} bytes`),
+      `at least ${headerLength}, the header of ${rank} dimensions`,
     );
   }
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
   const expected = dims.reduce((a, b) => a * b, 1);
   const found = bytes.length - headerLength;
-  if (found < expected) {
-    throw new RangeError(
-      fail(
-        `body is truncated: dimensions ${dims.join("×")} need ${expected} bytes, found ${found}`,
+  if (found !== expected) {
+    rangeError(
+      where,
+      "its body",
+      phrase(
+        `${found} bytes (${found < expected ? "truncated" : `${found - expected} trailing bytes`})`,
       ),
-    );
-  }
-  if (found > expected) {
-    throw new RangeError(
-      fail(
-        `${found - expected} trailing bytes: dimensions ${
-          dims.join("×")
-        } need ${expected} bytes, found ${found}`,
-      ),
+      `${expected} bytes for dimensions ${dims.join("×")}`,
     );
   }
   return { dims, data: bytes.subarray(headerLength) };
@@ -144,27 +156,58 @@ export interface LoadMnistOptions {
  * Loads the 60,000 training and 10,000 test images of MNIST or Fashion-MNIST.
  *
  * @param options Where to read from and which dataset.
- * @returns The training and test splits, pixels scaled to [0, 1].
- * @throws {Deno.errors.NotFound} If a file is missing, naming the paths tried.
- * @throws {TypeError | RangeError} If a file is not what MNIST files are.
+ * @returns The training and test splits, pixels scaled to [0, 1], and the paths read (when a
+ *   folder holds both a raw and a `.gz` copy of a file, the raw one is read, with a warning).
+ * @throws {Deno.errors.NotFound} If the folder or a file is missing, naming the paths tried.
+ * @throws {Deno.errors.NotADirectory} If the folder is a file.
+ * @throws {TypeError | RangeError} If a file is not what MNIST files are (or holds no images).
  */
 export async function loadMnist(
   options: LoadMnistOptions = {},
-): Promise<{ train: Split; test: Split }> {
-  const dataset = options.dataset ?? "mnist";
-  if (!Object.hasOwn(DATASETS, dataset)) {
-    throw new TypeError(
-      `Unknown dataset "${dataset}": expected one of ${
-        Object.keys(DATASETS).map((d) => `"${d}"`).join(", ")
-      }`,
+): Promise<{ train: Split; test: Split; files: string[] }> {
+  const dataset = oneOf(
+    { action: "load MNIST" },
+    "option dataset",
+    options.dataset ?? "mnist",
+    Object.keys(DATASETS) as DatasetName[],
+  );
+  const fromEnv = options.dir === undefined && !!Deno.env.get(DATASETS[dataset].envVar);
+  const dir = options.dir ?? datasetDir(dataset);
+  await checkFolder(dataset, dir, fromEnv);
+  const [train, test] = await Promise.all([
+    loadSplit(dataset, dir, "train"),
+    loadSplit(dataset, dir, "t10k"),
+  ]);
+  return { train: train.split, test: test.split, files: [...train.files, ...test.files] };
+}
+
+/** The dataset folder must exist and be a folder; the message says where its path came from. */
+async function checkFolder(dataset: DatasetName, dir: string, fromEnv: boolean): Promise<void> {
+  const where: Where = { action: "load dataset", subject: dataset };
+  const what = `folder "${dir}"${fromEnv ? ` (from ${DATASETS[dataset].envVar})` : ""}`;
+  const expected = "a folder holding the four IDX files";
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
+      throw error;
+    }
+    throw new Deno.errors.NotFound(
+      cannotMessage(where, what, phrase("missing"), expected, setupHint(dataset)),
     );
   }
-  const dir = options.dir ?? datasetDir(dataset);
-  const [train, test] = await Promise.all([
-    loadSplit(dir, "train"),
-    loadSplit(dir, "t10k"),
-  ]);
-  return { train, test };
+  if (!info.isDirectory) {
+    throw new Deno.errors.NotADirectory(
+      cannotMessage(where, what, phrase("a file"), expected, setupHint(dataset)),
+    );
+  }
+}
+
+function setupHint(dataset: DatasetName): string {
+  return `Run \`deno task setup\` to fetch the datasets, or point ${
+    DATASETS[dataset].envVar
+  } at a folder holding the four standard files`;
 }
 
 /**
@@ -177,44 +220,63 @@ export function datasetDir(dataset: DatasetName): string {
   return Deno.env.get(DATASETS[dataset].envVar) || join(DATA_DIR, DATASETS[dataset].folder);
 }
 
-async function loadSplit(dir: string, prefix: string): Promise<Split> {
+async function loadSplit(
+  dataset: DatasetName,
+  dir: string,
+  prefix: string,
+): Promise<{ split: Split; files: string[] }> {
   const [imageFile, labelFile] = await Promise.all([
-    readIdxFile(dir, `${prefix}-images`, "idx3-ubyte"),
-    readIdxFile(dir, `${prefix}-labels`, "idx1-ubyte"),
+    readIdxFile(dir, `${prefix}-images`, "idx3-ubyte", { dataset }),
+    readIdxFile(dir, `${prefix}-labels`, "idx1-ubyte", { dataset }),
   ]);
   const images = parseIdx(imageFile.bytes, { name: imageFile.path });
   const labels = parseIdx(labelFile.bytes, { name: labelFile.path });
-  checkMagic(images, imageFile.path, IMAGE_MAGIC, "images");
-  checkMagic(labels, labelFile.path, LABEL_MAGIC, "labels");
+  const imagesWhere: Where = { action: "load images", subject: imageFile.path };
+  const labelsWhere: Where = { action: "load labels", subject: labelFile.path };
+  checkMagic(images, imagesWhere, IMAGE_MAGIC);
+  checkMagic(labels, labelsWhere, LABEL_MAGIC);
   const [count, rows, cols] = images.dims;
   if (rows !== IMAGE_SIDE || cols !== IMAGE_SIDE) {
-    throw new RangeError(
-      `Cannot load images "${imageFile.path}": image size is ${rows}×${cols}, expected ${IMAGE_SIDE}×${IMAGE_SIDE}`,
+    rangeError(
+      imagesWhere,
+      "the image size",
+      phrase(`${rows}×${cols}`),
+      `${IMAGE_SIDE}×${IMAGE_SIDE}`,
     );
   }
+  if (count === 0) rangeError(imagesWhere, "the number of images", 0, "at least 1");
   if (labels.dims[0] !== count) {
-    throw new RangeError(
-      `Cannot load "${labelFile.path}": it has ${
-        labels.dims[0]
-      } labels but "${imageFile.path}" has ${count} images`,
+    rangeError(
+      labelsWhere,
+      "the number of labels",
+      labels.dims[0],
+      `${count}, the number of images in "${imageFile.path}"`,
     );
   }
   const badLabel = labels.data.findIndex((label) => label >= NUM_CLASSES);
   if (badLabel >= 0) {
-    throw new RangeError(
-      `Cannot load "${labelFile.path}": label ${badLabel} is ${labels.data[badLabel]}, expected 0–${
-        NUM_CLASSES - 1
-      }`,
+    rangeError(
+      labelsWhere,
+      `label ${badLabel} (0-based)`,
+      labels.data[badLabel],
+      `0 to ${NUM_CLASSES - 1}`,
     );
   }
-  return { images: toUnitFloats(images.data), labels: labels.data.slice(), count };
+  return {
+    split: { images: toUnitFloats(images.data), labels: labels.data.slice(), count },
+    files: [imageFile.path, labelFile.path],
+  };
 }
 
-function checkMagic(idx: Idx, path: string, expected: number, what: string): void {
+function checkMagic(idx: Idx, where: Where, expected: number): void {
   const magic = (UBYTE_TYPE << 8) | idx.dims.length;
   if (magic !== expected) {
-    throw new TypeError(
-      `Cannot load ${what} "${path}": magic number is ${magic} (${idx.dims.length} dimensions), expected ${expected}`,
+    const dims = (n: number) => `${n} dimension${n === 1 ? "" : "s"}`;
+    typeError(
+      where,
+      "its magic number",
+      phrase(`${magic} (${dims(idx.dims.length)})`),
+      `${expected} (${dims(expected & 0xff)})`,
     );
   }
 }
@@ -234,32 +296,50 @@ function toUnitFloats(bytes: Uint8Array): Float32Array {
  * @param dir The folder.
  * @param stem The file's name before the kind, e.g. `"train-images"` or `"t10k-labels"`.
  * @param kind `"idx3-ubyte"` (images) or `"idx1-ubyte"` (labels).
- * @returns The path found and its raw (decompressed) bytes.
+ * @param options.dataset Which dataset, for the hint when a file is missing. Default `"mnist"`.
+ * @returns The path read and its raw (decompressed) bytes. When several spellings exist, the first
+ *   in the order above is read and a warning names the others.
  * @throws {Deno.errors.NotFound} Naming every path tried.
  */
 export async function readIdxFile(
   dir: string,
   stem: string,
   kind: string,
+  options: { dataset?: DatasetName } = {},
 ): Promise<{ path: string; bytes: Uint8Array }> {
   // The official names use a dash; some mirrors (Kaggle) use a dot before the kind.
   const candidates = [`${stem}-${kind}`, `${stem}.${kind}`].flatMap((n) => [n, `${n}.gz`])
     .map((n) => join(dir, n));
+  const present: string[] = [];
   for (const path of candidates) {
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = await Deno.readFile(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue;
+    const info = await Deno.stat(path).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) return null;
       throw error;
-    }
-    return { path, bytes: isGzip(bytes) ? await gunzip(bytes, path) : bytes };
+    });
+    if (info !== null) present.push(path);
   }
-  throw new Deno.errors.NotFound(
-    `Cannot find the MNIST file "${stem}-${kind}" in "${dir}": tried ${
-      candidates.map((c) => `"${c}"`).join(", ")
-    }. Run \`make data\` to fetch the datasets, or point MNIST_DIR at a folder holding the four standard files`,
-  );
+  if (present.length === 0) {
+    const dataset = options.dataset ?? "mnist";
+    throw new Deno.errors.NotFound(
+      cannotMessage(
+        { action: "load dataset", subject: dataset },
+        `file "${stem}-${kind}" in "${dir}"`,
+        phrase("missing"),
+        `one of ${candidates.map((c) => `"${c}"`).join(", ")}`,
+        setupHint(dataset),
+      ),
+    );
+  }
+  const [path, ...others] = present;
+  if (others.length > 0) {
+    console.warn(
+      `loadMnist: "${dir}" holds ${present.length} copies of ${stem}-${kind} (${
+        present.map((p) => `"${p.slice(dir.length + 1)}"`).join(", ")
+      }); reading "${path}"`,
+    );
+  }
+  const bytes = await Deno.readFile(path);
+  return { path, bytes: isGzip(bytes) ? await gunzip(bytes, path) : bytes };
 }
 
 function isGzip(bytes: Uint8Array): boolean {
@@ -271,9 +351,15 @@ async function gunzip(bytes: Uint8Array<ArrayBuffer>, path: string): Promise<Uin
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (error) {
-    throw new TypeError(`Cannot decompress "${path}": ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new TypeError(
+      cannotMessage(
+        { action: "decompress", subject: path },
+        "its content",
+        phrase(`not a valid gzip stream (${(error as Error).message})`),
+        "a gzipped IDX file",
+      ),
+      { cause: error },
+    );
   }
 }
 
@@ -303,8 +389,13 @@ export function takeExamples(split: Split, indices: ArrayLike<number>): Split {
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     const j = indices[i];
-    if (!(j >= 0 && j < split.count)) {
-      throw new RangeError(`Cannot take example ${j}: the split has ${split.count} examples`);
+    if (!(Number.isInteger(j) && j >= 0 && j < split.count)) {
+      rangeError(
+        { action: "take examples" },
+        `index ${i}`,
+        j,
+        `an integer from 0 to ${split.count - 1} (the split has ${split.count} examples)`,
+      );
     }
     images.set(split.images.subarray(j * IMAGE_PIXELS, (j + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
     labels[i] = split.labels[j];
@@ -340,11 +431,10 @@ export function splitTrainValidation(
   options: SplitOptions = {},
 ): { train: Split; validation: Split } {
   const { validationSize = 9_000, seed = 0 } = options;
-  if (!Number.isInteger(validationSize) || validationSize < 0 || validationSize > train.count) {
-    throw new RangeError(
-      `Cannot hold out ${validationSize} validation examples: expected an integer from 0 to ${train.count}`,
-    );
-  }
+  integer({ action: "split the training set" }, "option validationSize", validationSize, {
+    min: 0,
+    max: train.count,
+  });
   const order = permutation(train.count, createRng(seed));
   return {
     train: takeExamples(train, order.subarray(validationSize)),
@@ -396,12 +486,10 @@ export interface Splits {
  */
 export async function loadSplits(options: LoadSplitsOptions = {}): Promise<Splits> {
   const { limit } = options;
+  if (limit !== undefined) positiveInteger({ action: "load splits" }, "option limit", limit);
   const { train: all, test } = await loadMnist(options);
   const { train, validation } = splitTrainValidation(all, options);
   if (limit === undefined) return { train, validation, test };
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new RangeError(`Invalid limit ${limit}: expected a positive integer number of examples`);
-  }
   const evaluationLimit = Math.max(1, Math.ceil(limit / 5));
   return {
     train: firstExamples(train, limit),

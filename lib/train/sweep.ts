@@ -6,8 +6,10 @@
  * Files of a sweep called `name`, in `dir` (default `reports/sweeps/`):
  *
  * - `<name>_runs.jsonl`: the resume state, one finished run per line (`run`, `config`, `rows`,
- *   `summary`, `seconds`). It is rewritten atomically after every run, so killing the process loses
- *   at most the run in progress, and a restarted sweep skips every run it finds here.
+ *   `summary`, `seconds`), appended as each run finishes, so killing the process loses at most the
+ *   run in progress, and a restarted sweep skips every run it finds here. Append-only and merged
+ *   on read, so processes sharing a sweep never lose each other's runs; a line torn by a killed
+ *   writer is dropped with a warning (see `sweep_store.ts` for the design).
  * - `<name>_history.csv` / `.parquet`: every requested run's rows with the run id and the config
  *   columns added; `<name>_summary.csv` / `.parquet`: one row per run. Written atomically when the
  *   sweep completes; {@linkcode loadSweep} reads the Parquet pair back without training.
@@ -21,24 +23,31 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { Buffer } from "node:buffer";
 import pl from "nodejs-polars";
-import { writeAtomically } from "../util/atomic.ts";
-import { REPORTS_DIR } from "../util/paths.ts";
+import { cannotMessage, phrase } from "../util/validate.ts";
 import type { TrainResult } from "./train.ts";
+import {
+  appendRecord,
+  checkWritable,
+  decodeJson,
+  defaultSweepDir,
+  encodeJson,
+  isPlainObject,
+  mergeState,
+  readState,
+  type RunRecord,
+  type SweepFiles,
+  sweepFiles,
+  writeFrame,
+} from "./sweep_store.ts";
 
-/** Environment variable that moves every sweep's files (the notebook tests use a fresh folder). */
-export const SWEEP_DIR_ENV = "ANN_SWEEP_DIR";
-
-/**
- * Where sweeps keep their files unless told otherwise.
- *
- * @returns `$ANN_SWEEP_DIR` if set, else `reports/sweeps/`.
- */
-export function defaultSweepDir(): string {
-  return Deno.env.get(SWEEP_DIR_ENV) || join(REPORTS_DIR, "sweeps");
-}
+export {
+  defaultSweepDir,
+  type LoadedSweep,
+  loadSweep,
+  SWEEP_DIR_ENV,
+  type SweepFiles,
+} from "./sweep_store.ts";
 
 /**
  * A sweep name that changes whenever a setting shared by all its runs changes (data size, epochs,
@@ -114,16 +123,6 @@ export interface RunSweepOptions<C extends SweepConfig = SweepConfig> {
   onRunEnd?: (info: SweepRunEnd<C>) => void | Promise<void>;
 }
 
-/** Paths of a sweep's files. */
-export interface SweepFiles {
-  /** The resume state, one finished run per line. */
-  state: string;
-  historyCsv: string;
-  historyParquet: string;
-  summaryCsv: string;
-  summaryParquet: string;
-}
-
 /** What {@linkcode runSweep} returns. */
 export interface SweepResult {
   /** Every requested run's rows, columns `run`, the config keys, then the row keys. */
@@ -138,25 +137,7 @@ export interface SweepResult {
   files: SweepFiles;
 }
 
-/** What {@linkcode loadSweep} returns. */
-export interface LoadedSweep {
-  history: pl.DataFrame;
-  summary: pl.DataFrame;
-  files: SweepFiles;
-}
-
-/** One line of the state file. */
-interface RunRecord {
-  run: string;
-  config: SweepConfig;
-  rows: Record<string, unknown>[];
-  summary: Record<string, unknown>;
-  seconds: number;
-}
-
 const RUN_COLUMN = "run";
-const FLOAT_TAG = "$float";
-const SWEEP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const DEFAULT_RUN_ID = "default";
 
 /**
@@ -224,7 +205,9 @@ export function runIdOf(config: SweepConfig): string {
  * Resuming: a run is skipped when the state file has its id with an equal config. Put everything
  * that changes the result (epochs, data size, profile) into the config or the sweep name, or pass
  * `force`. Runs in the state file but not in `configs` stay recorded but are left out of the
- * frames. One process per sweep at a time.
+ * frames. Several processes may run one sweep at once: each records its runs without losing the
+ * others' (a config that both train is recorded twice, the later record winning), and each
+ * writes the frames of its own `configs`.
  *
  * @param name The sweep's name, used in file names: letters, digits, `_`, `-`, `.`.
  * @param configs The configurations, e.g. from {@linkcode gridOf}; ids must be distinct.
@@ -232,8 +215,11 @@ export function runIdOf(config: SweepConfig): string {
  * @param options Folder, `force`, progress callbacks.
  * @returns The frames, how many runs trained and how many came from the state file, the paths.
  * @throws {RangeError} On a bad name, no configs or two configs with the same id.
- * @throws {TypeError} If the state file is corrupt (it names the file and line; delete the file
- *   to start over), records a different config under a run's id, or a result cannot be stored.
+ * @throws {TypeError} If a state file line is JSON but not a run record (it names the file and
+ *   line; a line torn mid-write is only dropped, with a warning), the file records a different
+ *   config under a run's id, or a result cannot be stored.
+ * @throws {Deno.errors.PermissionDenied} (or the file system's other classes) If the folder cannot
+ *   take the sweep's files; checked before anything trains.
  * @throws {Error} If `runOne` throws: the message names the run, `cause` is the original error.
  *   Runs finished before it stay recorded.
  *
@@ -260,7 +246,7 @@ export async function runSweep<C extends SweepConfig>(
   const { dir = defaultSweepDir(), force = false, onRunStart, onRunEnd } = options;
   const files = sweepFiles(name, dir);
   const runs = checkConfigs(name, configs);
-  await Deno.mkdir(dir, { recursive: true });
+  await checkWritable(name, dir, files);
   const records = await readState(files.state);
   const total = runs.length;
   const chosen: RunRecord[] = [];
@@ -284,15 +270,19 @@ export async function runSweep<C extends SweepConfig>(
 
   for (const [i, { run, config }] of runs.entries()) {
     const info: SweepRunInfo<C> = { run, config, index: i + 1, total };
+    // Another process sharing the sweep may have finished this run since we read the state.
+    if (!force && !records.has(run)) await mergeState(files.state, records);
     const cached = records.get(run);
     if (cached && !force) {
       if (canonicalJson(cached.config) !== canonicalJson(config)) {
         throw new TypeError(
-          `Cannot resume sweep "${name}": state file "${files.state}" records run "${run}" with config ${
-            canonicalJson(cached.config)
-          }, but this sweep asks for ${
-            canonicalJson(config)
-          }. Rename the sweep, pass force: true, or delete the file`,
+          cannotMessage(
+            { action: "resume sweep", subject: name },
+            `the config of run "${run}" in state file "${files.state}"`,
+            phrase(canonicalJson(cached.config)),
+            `${canonicalJson(config)}, the one this sweep asks for`,
+            "Rename the sweep or pass force: true",
+          ),
         );
       }
       noteRecord(cached);
@@ -322,7 +312,7 @@ export async function runSweep<C extends SweepConfig>(
     const record = makeRecord(name, run, config, result, (performance.now() - start) / 1000);
     noteRecord(record);
     records.set(run, record);
-    await writeState(files.state, records);
+    await appendRecord(files.state, record);
     chosen.push(record);
     ran++;
     await onRunEnd?.({ ...info, status: "ran", seconds: record.seconds, summary: record.summary });
@@ -341,38 +331,6 @@ export async function runSweep<C extends SweepConfig>(
   await writeFrame(history, files.historyCsv, files.historyParquet);
   await writeFrame(summary, files.summaryCsv, files.summaryParquet);
   return { history, summary, ran, skipped, files };
-}
-
-/**
- * Reads a finished sweep's saved frames (the Parquet files) without training.
- *
- * @param name The sweep's name.
- * @param options.dir Its folder. Default `$ANN_SWEEP_DIR`, else `reports/sweeps/`.
- * @returns The history and summary frames, equal to what {@linkcode runSweep} returned, and paths.
- * @throws {Deno.errors.NotFound} If a file is missing; the message names it.
- */
-export async function loadSweep(
-  name: string,
-  options: { dir?: string } = {},
-): Promise<LoadedSweep> {
-  const { dir = defaultSweepDir() } = options;
-  const files = sweepFiles(name, dir);
-  const read = async (path: string) => {
-    const bytes = await Deno.readFile(path).catch((error) => {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new Deno.errors.NotFound(
-          `Cannot load sweep "${name}": "${path}" does not exist. Run runSweep("${name}", …) first`,
-        );
-      }
-      throw error;
-    });
-    return pl.readParquet(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  };
-  return {
-    history: await read(files.historyParquet),
-    summary: await read(files.summaryParquet),
-    files,
-  };
 }
 
 /**
@@ -445,22 +403,6 @@ export function formatRun(info: SweepRunEnd): string {
     parts.push(`val accuracy ${(100 * accuracy).toFixed(2)} %`);
   }
   return `run ${info.index}/${info.total} ${info.run}: ${parts.join(", ")}`;
-}
-
-function sweepFiles(name: string, dir: string): SweepFiles {
-  if (typeof name !== "string" || !SWEEP_NAME.test(name)) {
-    throw new RangeError(
-      `Invalid sweep name "${name}": expected letters, digits, "_", "-" or "." (it names files)`,
-    );
-  }
-  const path = (suffix: string) => join(dir, `${name}_${suffix}`);
-  return {
-    state: path("runs.jsonl"),
-    historyCsv: path("history.csv"),
-    historyParquet: path("history.parquet"),
-    summaryCsv: path("summary.csv"),
-    summaryParquet: path("summary.parquet"),
-  };
 }
 
 /** Validates the configs and gives each its id; ids must be distinct so rows stay apart. */
@@ -563,71 +505,6 @@ function rowsLookDiverged(rows: readonly Record<string, unknown>[]): boolean {
     );
 }
 
-async function readState(path: string): Promise<Map<string, RunRecord>> {
-  const records = new Map<string, RunRecord>();
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return records;
-    throw error;
-  }
-  const lines = text.split("\n");
-  for (const [i, line] of lines.entries()) {
-    if (line.trim() === "") continue;
-    const corrupt = (why: string) =>
-      new TypeError(
-        `Cannot resume from state file "${path}": line ${
-          i + 1
-        } ${why}. Delete the file to start the sweep over`,
-      );
-    let record: unknown;
-    try {
-      record = decodeJson(line);
-    } catch (error) {
-      throw corrupt(`is not valid JSON (${(error as Error).message})`);
-    }
-    if (!isRunRecord(record)) {
-      throw corrupt("is not a finished run (expected run, config, rows, summary, seconds)");
-    }
-    if (records.has(record.run)) throw corrupt(`repeats run "${record.run}"`);
-    records.set(record.run, record);
-  }
-  return records;
-}
-
-async function writeState(path: string, records: Map<string, RunRecord>): Promise<void> {
-  const text = [...records.values()].map((record) => encodeJson(record) + "\n").join("");
-  await writeAtomically(path, new TextEncoder().encode(text));
-}
-
-function isRunRecord(value: unknown): value is RunRecord {
-  return isPlainObject(value) && typeof value.run === "string" && isPlainObject(value.config) &&
-    Array.isArray(value.rows) && value.rows.every(isPlainObject) && isPlainObject(value.summary) &&
-    typeof value.seconds === "number";
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** JSON that keeps NaN and ±Infinity (as `{"$float": "NaN"}`), which plain JSON turns into null. */
-function encodeJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_key, v) => typeof v === "number" && !Number.isFinite(v) ? { [FLOAT_TAG]: String(v) } : v,
-  );
-}
-
-function decodeJson(text: string): unknown {
-  return JSON.parse(text, (_key, v) => {
-    if (isPlainObject(v) && typeof v[FLOAT_TAG] === "string" && Object.keys(v).length === 1) {
-      return Number(v[FLOAT_TAG]);
-    }
-    return v;
-  });
-}
-
 /** JSON with keys sorted at every level, so equal configs compare equal whatever their key order. */
 function canonicalJson(value: unknown): string {
   const sortKeys = (v: unknown): unknown =>
@@ -703,13 +580,4 @@ function cellOf(value: unknown): number | string | boolean | null {
     return value;
   }
   return encodeJson(value);
-}
-
-async function writeFrame(
-  frame: pl.DataFrame,
-  csvPath: string,
-  parquetPath: string,
-): Promise<void> {
-  await writeAtomically(csvPath, new Uint8Array(frame.writeCSV()));
-  await writeAtomically(parquetPath, new Uint8Array(frame.writeParquet()));
 }

@@ -53,31 +53,54 @@ Deno.test("parseIdx() reads dimensions and body", () => {
 });
 
 Deno.test("parseIdx() rejects bad input with messages naming the file", async (t) => {
-  const cases: [string, Uint8Array, RegExp][] = [
+  const garbageRank = new Uint8Array(4 + 4 * 255 + 10);
+  garbageRank.set([0, 0, 8, 255]);
+  garbageRank.fill(7, 4);
+  const cases: [string, Uint8Array, string, string][] = [
     [
       "wrong magic number",
       idx([2], new Uint8Array(2), 0x0d01),
-      /"f": magic number is 3329 .*expected 0x000008NN/,
+      "TypeError",
+      "its magic number is 3329 (0x00000d01), expected 0x000008NN (unsigned bytes, NN dims)",
     ],
     [
       "truncated body",
       idx([2, 3], new Uint8Array(5)),
-      /"f": body is truncated: .*2×3 need 6 bytes, found 5/,
+      "RangeError",
+      "its body is 5 bytes (truncated), expected 6 bytes for dimensions 2×3",
     ],
     [
       "trailing bytes",
       idx([2], new Uint8Array(4)),
-      /"f": 2 trailing bytes: .*need 2 bytes, found 4/,
+      "RangeError",
+      "its body is 4 bytes (2 trailing bytes), expected 2 bytes for dimensions 2",
     ],
     [
       "truncated header",
       new Uint8Array([0, 0, 8, 3, 0, 0]),
-      /"f": header needs 16 bytes for 3 dimensions, found 6/,
+      "RangeError",
+      "its size is 6 bytes, expected at least 16, the header of 3 dimensions",
     ],
-    ["empty file", new Uint8Array(0), /"f": file is 0 bytes/],
+    [
+      "empty file",
+      new Uint8Array(0),
+      "RangeError",
+      "its size is 0 bytes, expected at least a 4-byte header",
+    ],
+    [
+      "a garbage rank byte",
+      garbageRank,
+      "RangeError",
+      "its number of dimensions is 255, expected 1 to 8",
+    ],
   ];
-  for (const [name, bytes, message] of cases) {
-    await t.step(name, () => assert.throws(() => parseIdx(bytes, { name: "f" }), message));
+  for (const [what, bytes, name, message] of cases) {
+    await t.step(what, () => {
+      assert.throws(() => parseIdx(bytes, { name: "f" }), {
+        name,
+        message: `Cannot parse IDX file "f": ${message}`,
+      });
+    });
   }
 });
 
@@ -112,59 +135,158 @@ Deno.test("loadMnist() reads gzipped files and the dotted file names", async () 
 });
 
 Deno.test("loadMnist() rejects inconsistent files, naming them", async (t) => {
-  const cases: [string, Record<string, Uint8Array>, RegExp][] = [
+  const cases: [string, Record<string, Uint8Array>, string, (dir: string) => string][] = [
     [
       "image/label count mismatch",
       { "train-labels-idx1-ubyte": idx([2], new Uint8Array(2)) },
-      /train-labels-idx1-ubyte": it has 2 labels but ".*train-images-idx3-ubyte" has 3 images/,
+      "RangeError",
+      (d) =>
+        `Cannot load labels "${d}/train-labels-idx1-ubyte": the number of labels is 2, ` +
+        `expected 3, the number of images in "${d}/train-images-idx3-ubyte"`,
     ],
     [
       "wrong image size",
       { "t10k-images-idx3-ubyte": idx([3, 32, 32], new Uint8Array(3 * 1024)) },
-      /t10k-images-idx3-ubyte": image size is 32×32, expected 28×28/,
+      "RangeError",
+      (d) =>
+        `Cannot load images "${d}/t10k-images-idx3-ubyte": the image size is 32×32, expected 28×28`,
+    ],
+    [
+      "a test file with no images",
+      {
+        "t10k-images-idx3-ubyte": idx([0, 28, 28], new Uint8Array(0)),
+        "t10k-labels-idx1-ubyte": idx([0], new Uint8Array(0)),
+      },
+      "RangeError",
+      (d) =>
+        `Cannot load images "${d}/t10k-images-idx3-ubyte": the number of images is 0, expected ` +
+        "at least 1",
     ],
     [
       "labels file where images belong",
       { "train-images-idx3-ubyte": idx([3], new Uint8Array(3)) },
-      /images ".*train-images-idx3-ubyte": magic number is 2049 .*expected 2051/,
+      "TypeError",
+      (d) =>
+        `Cannot load images "${d}/train-images-idx3-ubyte": its magic number is 2049 ` +
+        "(1 dimension), expected 2051 (3 dimensions)",
     ],
     [
       "label out of range",
       { "train-labels-idx1-ubyte": idx([3], new Uint8Array([1, 12, 3])) },
-      /train-labels-idx1-ubyte": label 1 is 12, expected 0–9/,
+      "RangeError",
+      (d) =>
+        `Cannot load labels "${d}/train-labels-idx1-ubyte": label 1 (0-based) is 12, expected ` +
+        "0 to 9",
     ],
     [
       "truncated image file",
       { "train-images-idx3-ubyte": idx([3, 28, 28], new Uint8Array(100)) },
-      /train-images-idx3-ubyte": body is truncated/,
+      "RangeError",
+      (d) =>
+        `Cannot parse IDX file "${d}/train-images-idx3-ubyte": its body is 100 bytes ` +
+        "(truncated), expected 2352 bytes for dimensions 3×28×28",
     ],
     [
       "corrupt gzip",
       { "t10k-labels-idx1-ubyte": new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]) },
-      /Cannot decompress ".*t10k-labels-idx1-ubyte"/,
+      "TypeError",
+      (d) => `Cannot decompress "${d}/t10k-labels-idx1-ubyte": its content is not a valid gzip`,
     ],
   ];
-  for (const [name, overrides, message] of cases) {
-    await t.step(name, async () => {
+  for (const [what, overrides, name, message] of cases) {
+    await t.step(what, async () => {
       const dir = await Deno.makeTempDir();
       await writeDataset(dir, 3, overrides);
-      await assert.rejects(loadMnist({ dir }), message);
+      await assert.rejects(loadMnist({ dir }), (error: Error) => {
+        assert.equal(error.name, name);
+        assert.ok(error.message.startsWith(message(dir)), error.message);
+        return true;
+      });
       await Deno.remove(dir, { recursive: true });
     });
   }
 });
 
-Deno.test("loadMnist() names the folder and the files tried when one is missing", async () => {
+Deno.test("loadMnist() names the folder, the files tried and the dataset's variable when one is missing", async (t) => {
+  for (
+    const [dataset, variable] of [["mnist", "MNIST_DIR"], [
+      "fashion-mnist",
+      "FASHION_MNIST_DIR",
+    ]] as const
+  ) {
+    await t.step(dataset, async () => {
+      const dir = await Deno.makeTempDir();
+      await writeDataset(dir, 3);
+      await Deno.remove(join(dir, "t10k-labels-idx1-ubyte"));
+      const tried = [
+        "t10k-labels-idx1-ubyte",
+        "t10k-labels-idx1-ubyte.gz",
+        "t10k-labels.idx1-ubyte",
+        "t10k-labels.idx1-ubyte.gz",
+      ]
+        .map((n) => `"${join(dir, n)}"`).join(", ");
+      await assert.rejects(loadMnist({ dir, dataset }), {
+        name: "NotFound",
+        message: `Cannot load dataset "${dataset}": file "t10k-labels-idx1-ubyte" in "${dir}" is ` +
+          `missing, expected one of ${tried}. Run \`deno task setup\` to fetch the datasets, or ` +
+          `point ${variable} at a folder holding the four standard files`,
+      });
+      const missing = join(dir, "nowhere");
+      await assert.rejects(loadMnist({ dir: missing, dataset }), {
+        name: "NotFound",
+        message: `Cannot load dataset "${dataset}": folder "${missing}" is missing, expected a ` +
+          `folder holding the four IDX files. Run \`deno task setup\` to fetch the datasets, or ` +
+          `point ${variable} at a folder holding the four standard files`,
+      });
+      await Deno.remove(dir, { recursive: true });
+    });
+  }
+});
+
+Deno.test("loadMnist() names MNIST_DIR when it points at a file", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = join(dir, "train-images-idx3-ubyte");
+  await Deno.writeTextFile(file, "not a folder");
+  const saved = Deno.env.get("MNIST_DIR");
+  try {
+    Deno.env.set("MNIST_DIR", file);
+    await assert.rejects(loadMnist(), {
+      name: "NotADirectory",
+      message: `Cannot load dataset "mnist": folder "${file}" (from MNIST_DIR) is a file, ` +
+        "expected a folder holding the four IDX files. Run `deno task setup` to fetch the " +
+        "datasets, or point MNIST_DIR at a folder holding the four standard files",
+    });
+  } finally {
+    if (saved === undefined) Deno.env.delete("MNIST_DIR");
+    else Deno.env.set("MNIST_DIR", saved);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadMnist() says which copy it read when a raw and a .gz file are both present", async () => {
   const dir = await Deno.makeTempDir();
   await writeDataset(dir, 3);
-  await Deno.remove(join(dir, "t10k-labels-idx1-ubyte"));
-  await assert.rejects(
-    loadMnist({ dir }),
-    (error: Error) =>
-      error instanceof Deno.errors.NotFound &&
-      error.message.includes(`"t10k-labels-idx1-ubyte" in "${dir}"`) &&
-      error.message.includes("t10k-labels.idx1-ubyte.gz") && error.message.includes("MNIST_DIR"),
-  );
+  const raw = join(dir, "train-images-idx3-ubyte");
+  await Deno.writeFile(`${raw}.gz`, await gzip(await Deno.readFile(raw)));
+  const warnings: string[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+  let files: string[];
+  try {
+    files = (await loadMnist({ dir })).files;
+  } finally {
+    console.warn = original;
+  }
+  assert.deepEqual(warnings, [
+    `loadMnist: "${dir}" holds 2 copies of train-images-idx3-ubyte ` +
+    `("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"); reading "${raw}"`,
+  ]);
+  assert.deepEqual(files, [
+    raw,
+    join(dir, "train-labels-idx1-ubyte"),
+    join(dir, "t10k-images-idx3-ubyte"),
+    join(dir, "t10k-labels-idx1-ubyte"),
+  ]);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -172,7 +294,11 @@ Deno.test("loadMnist() rejects an unknown dataset name", async () => {
   await assert.rejects(
     // @ts-expect-error: the name is deliberately not one of the known datasets
     loadMnist({ dataset: "cifar10" }),
-    /Unknown dataset "cifar10": expected one of "mnist", "fashion-mnist"/,
+    {
+      name: "RangeError",
+      message:
+        'Cannot load MNIST: option dataset is "cifar10", expected one of "mnist" or "fashion-mnist"',
+    },
   );
 });
 
@@ -230,12 +356,17 @@ Deno.test("splitTrainValidation() partitions every example once, reproducibly pe
 });
 
 Deno.test("splitTrainValidation() rejects a validation size larger than the data", () => {
-  assert.throws(
-    () => splitTrainValidation(fakeSplit(10), { validationSize: 11 }),
-    /Cannot hold out 11 validation examples: expected an integer from 0 to 10/,
-  );
+  assert.throws(() => splitTrainValidation(fakeSplit(10), { validationSize: 11 }), {
+    name: "RangeError",
+    message:
+      "Cannot split the training set: option validationSize is 11, expected an integer in [0, 10]",
+  });
 });
 
 Deno.test("takeExamples() rejects an index outside the split", () => {
-  assert.throws(() => takeExamples(fakeSplit(3), [0, 3]), /Cannot take example 3: the split has 3/);
+  assert.throws(() => takeExamples(fakeSplit(3), [0, 3]), {
+    name: "RangeError",
+    message:
+      "Cannot take examples: index 1 is 3, expected an integer from 0 to 2 (the split has 3 examples)",
+  });
 });

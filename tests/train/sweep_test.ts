@@ -21,6 +21,14 @@ import { train, type TrainOptions } from "../../lib/train/train.ts";
 await setupBackend({ log: false });
 
 /** Runs `fn` with a fresh temporary folder and removes it afterwards. */
+/** Whether this test runs with --allow-all, without which Deno refuses /sys and /proc itself. */
+async function hasAllAccess(): Promise<boolean> {
+  return await Deno.stat("/proc/self").then(
+    () => true,
+    (e) => !(e instanceof Deno.errors.NotCapable),
+  );
+}
+
 async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "sweep_test_" });
   try {
@@ -248,30 +256,147 @@ Deno.test("runSweep() re-runs everything with force", async () => {
     assert.deepEqual(result.summary.getColumn("final_loss").toArray(), [-1, -2]);
     assert.equal(result.history.height, 0);
     assert.deepEqual(result.history.columns, ["run", "lr"]);
-    assert.equal((await stateLines(result.files.state)).length, 2);
+    // The state file is append-only: the forced records follow the old ones and win on reading.
+    const lines = await stateLines(result.files.state);
+    assert.deepEqual(lines.map((r) => r.run), ["lr=1", "lr=2", "lr=1", "lr=2"]);
+    const resumed = await runSweep("force", configs, changed, { dir });
+    assert.deepEqual([resumed.ran, calls.length], [0, 2]);
+    assert.deepEqual(resumed.summary.getColumn("final_loss").toArray(), [-1, -2]);
   });
 });
 
-Deno.test("runSweep() refuses a corrupt state file, naming the file and line", async (t) => {
-  const { runOne } = fakeTrainer();
-  const configs = gridOf({ lr: [1, 2] });
-  const cases: [string, (valid: string) => string, RegExp][] = [
-    ["invalid JSON", (valid) => valid + "{not json\n", /line 3 is not valid JSON/],
-    ["cut off mid-line", (valid) => valid.slice(0, valid.length - 10), /line 2 is not valid JSON/],
-    ["not a run record", (valid) => valid + '{"run": 1}\n', /line 3 is not a finished run/],
-    ["a run twice", (valid) => valid + valid.split("\n")[0] + "\n", /line 3 repeats run "lr=1"/],
+/** Calls `fn` with console.warn captured. */
+async function capturingWarnings<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; warnings: string[] }> {
+  const warnings: string[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+  try {
+    return { value: await fn(), warnings };
+  } finally {
+    console.warn = original;
+  }
+}
+
+Deno.test("runSweep() drops a torn line with a warning, keeps every complete record, and re-runs only that run", async (t) => {
+  const configs = gridOf({ lr: [1, 2, 3] });
+  const cases: [string, (lines: string[]) => string, number][] = [
+    // A writer killed mid-line leaves the last line cut off, without its newline.
+    ["a torn last line", (l) => `${l[0]}\n${l[1]}\n${l[2].slice(0, 40)}`, 3],
+    // Another writer appended after the torn line: the torn line sits in the middle.
+    ["a torn line in the middle", (l) => `${l[0]}\n${l[1].slice(0, 30)}\n${l[2]}\n`, 2],
   ];
-  for (const [what, corrupt, message] of cases) {
+  for (const [what, tear, tornLine] of cases) {
     await t.step(what, async () => {
       await inTempDir(async (dir) => {
-        const { files } = await runSweep("bad", configs, runOne, { dir });
-        await Deno.writeTextFile(files.state, corrupt(await Deno.readTextFile(files.state)));
-        await assert.rejects(runSweep("bad", configs, runOne, { dir }), (error: Error) => {
-          assert.equal(error.name, "TypeError");
-          assert.ok(error.message.includes(`"${files.state}"`), error.message);
-          assert.match(error.message, message);
-          return true;
-        });
+        const { files } = await runSweep("torn", configs, fakeTrainer().runOne, { dir });
+        const lines = (await Deno.readTextFile(files.state)).trim().split("\n");
+        await Deno.writeTextFile(files.state, tear(lines));
+        const { calls, runOne } = fakeTrainer();
+        const { value: resumed, warnings } = await capturingWarnings(() =>
+          runSweep("torn", configs, runOne, { dir })
+        );
+        assert.deepEqual(calls, [`lr=${tornLine}`]);
+        assert.deepEqual([resumed.ran, resumed.skipped], [1, 2]);
+        assert.equal(warnings.length, 1);
+        assert.match(
+          warnings[0],
+          new RegExp(
+            `^Sweep state file "${files.state}": dropped line ${tornLine}, which is not JSON ` +
+              `\\(.*\\): a run cut off mid-write. That run will train again$`,
+          ),
+        );
+        // The new record starts on its own line, so every complete record reads back.
+        const { value: again, warnings: later } = await capturingWarnings(() =>
+          runSweep("torn", configs, runOne, { dir })
+        );
+        assert.deepEqual([again.ran, again.skipped, later.length], [0, 3, 1]);
+        assert.deepEqual(again.summary.getColumn("final_loss").toArray(), [0.5, 1, 1.5]);
+      });
+    });
+  }
+});
+
+Deno.test("runSweep() refuses a state file line that is JSON but not a run, naming the file and line", async () => {
+  await inTempDir(async (dir) => {
+    const configs = gridOf({ lr: [1, 2] });
+    const { files } = await runSweep("bad", configs, fakeTrainer().runOne, { dir });
+    await Deno.writeTextFile(files.state, '{"run": 1}\n', { append: true });
+    await assert.rejects(runSweep("bad", configs, fakeTrainer().runOne, { dir }), {
+      name: "TypeError",
+      message: `Cannot resume from state file "${files.state}": line 3 is {"run":1}, expected a ` +
+        "finished run (keys run, config, rows, summary, seconds). Move the file away to start the " +
+        "sweep over",
+    });
+  });
+});
+
+Deno.test("runSweep() finds an unwritable folder before anything trains", async () => {
+  // Even root cannot create files in /sys/kernel: a folder that exists but takes no new files.
+  const { calls, runOne } = fakeTrainer();
+  await assert.rejects(runSweep("readonly", gridOf({ lr: [1] }), runOne, { dir: "/sys/kernel" }), {
+    // The OS refuses (PermissionDenied), or Deno itself without --allow-all (NotCapable).
+    name: (await hasAllAccess()) ? "PermissionDenied" : "NotCapable",
+    message:
+      /^Cannot run sweep "readonly": folder "\/sys\/kernel" is not writable \(.*\), expected a folder this process can create files in. Pass another dir, or set ANN_SWEEP_DIR$/,
+  });
+  assert.deepEqual(calls, []);
+});
+
+Deno.test("runSweep() skips a run that another sweep of the same name finished meanwhile", async () => {
+  await inTempDir(async (dir) => {
+    const { calls, runOne } = fakeTrainer();
+    // While this sweep trains lr=1, "another process" (a second call) records lr=2.
+    const first = (config: { lr: number }) =>
+      config.lr === 1
+        ? runSweep("shared", [{ lr: 2 }], fakeTrainer().runOne, { dir }).then(() => runOne(config))
+        : runOne(config);
+    const result = await runSweep("shared", gridOf({ lr: [1, 2] }), first, { dir });
+    assert.deepEqual(calls, ["lr=1"]);
+    assert.deepEqual([result.ran, result.skipped], [1, 1]);
+    assert.deepEqual(result.summary.getColumn("final_loss").toArray(), [0.5, 1]);
+  });
+});
+
+Deno.test("separate processes sharing one sweep never lose a finished run", async (t) => {
+  const worker = new URL("./_sweep_worker.ts", import.meta.url).pathname;
+  const run = (dir: string, lrs: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-sys",
+        "--allow-ffi",
+        worker,
+        dir,
+        "shared",
+        lrs,
+        "150",
+      ],
+      env: { NO_COLOR: "1" },
+    }).output().then((out) => {
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+    });
+  const cases: [string, string, string, number[]][] = [
+    ["different configs", "0.01,0.05,0.1", "0.2,0.3", [0.01, 0.05, 0.1, 0.2, 0.3]],
+    ["overlapping configs", "0.01,0.05,0.1,0.2", "0.2,0.1,0.05,0.3", [0.01, 0.05, 0.1, 0.2, 0.3]],
+  ];
+  for (const [what, first, second, all] of cases) {
+    await t.step(what, async () => {
+      await inTempDir(async (dir) => {
+        const [a, b] = await Promise.all([run(dir, first), run(dir, second)]);
+        assert.equal(a.runs, first.split(",").length);
+        assert.equal(b.runs, second.split(",").length);
+        const recorded = new Set(
+          (await stateLines(join(dir, "shared_runs.jsonl"))).map((r) => r.run),
+        );
+        assert.deepEqual([...recorded].sort(), all.map((lr) => `lr=${lr}`).sort());
+        // A third process finds every run recorded and trains nothing.
+        assert.deepEqual(await run(dir, all.join(",")), { ran: 0, skipped: 5, runs: 5 });
       });
     });
   }
@@ -284,8 +409,9 @@ Deno.test("runSweep() refuses a recorded run whose config differs, unless forced
     // 1 and "1" share the id "size=1" but are different configs.
     await assert.rejects(runSweep("ids", [{ size: 1 }], runOne, { dir }), {
       name: "TypeError",
-      message:
-        /records run "size=1" with config \{"size":"1"\}, but this sweep asks for \{"size":1\}/,
+      message: `Cannot resume sweep "ids": the config of run "size=1" in state file ` +
+        `"${join(dir, "ids_runs.jsonl")}" is {"size":"1"}, expected {"size":1}, the one this ` +
+        "sweep asks for. Rename the sweep or pass force: true",
     });
     const forced = await runSweep("ids", [{ size: 1 }], runOne, { dir, force: true });
     assert.equal(forced.ran, 1);

@@ -1,0 +1,198 @@
+/**
+ * A lock file that serialises writers across processes (and across calls in one process): it is
+ * created with `O_CREAT | O_EXCL`, so exactly one contender succeeds, and it names its holder (pid,
+ * host, start time, purpose) so a waiter can tell whom it waits for.
+ *
+ * A holder refreshes the lock file's modification time while it works (every quarter of
+ * `staleMs`), so a lock is stale, and taken over, when its holder is gone: it has not been
+ * refreshed for `staleMs` (a crash, on any host), or, faster, its holder is on this host and no
+ * process has its pid (`/proc/<pid>`, readable when Deno runs with `--allow-all`). Taking over
+ * renames the stale file away first, which is atomic, so two waiters cannot both remove it and
+ * then each other's fresh lock. A holder releases only a lock carrying its own random token.
+ *
+ * @module
+ */
+import { hostname } from "node:os";
+import { cannotMessage, type Where } from "./validate.ts";
+
+/** What a lock file says about its holder. */
+export interface LockHolder {
+  pid: number;
+  hostname: string;
+  /** ISO time the lock was taken. */
+  since: string;
+  /** What the holder is doing, e.g. `"save checkpoint"`. */
+  purpose: string;
+  /** Random, so a holder can recognise its own lock. */
+  token: string;
+}
+
+/** Options of {@linkcode withFileLock}. */
+export interface FileLockOptions {
+  /** What the caller is doing, for messages and the lock's content. */
+  where: Where;
+  /** Give up after waiting this long for a live holder. Default 30 s. */
+  timeoutMs?: number;
+  /** Take over a lock not refreshed for this long, whatever its pid says. Default 10 s. */
+  staleMs?: number;
+}
+
+const POLL_MS = 15;
+const DEFAULT_STALE_MS = 10_000;
+
+/**
+ * Runs `fn` while holding the lock file `path`, waiting for another holder to finish.
+ *
+ * @param path The lock file, e.g. `<folder>/.lock`.
+ * @param fn What to do under the lock.
+ * @param options Purpose (for messages), how long to wait, when a lock is stale.
+ * @returns What `fn` returns.
+ * @throws {Deno.errors.Busy} If a live holder keeps the lock past `timeoutMs`; the message names it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const where = { action: "count", subject: dir };
+ * let inside = 0, most = 0;
+ * await Promise.all([1, 2, 3].map(() =>
+ *   withFileLock(`${dir}/.lock`, async () => {
+ *     most = Math.max(most, ++inside);
+ *     await new Promise((r) => setTimeout(r, 5));
+ *     inside--;
+ *   }, { where })
+ * ));
+ * assert.equal(most, 1);
+ * ```
+ */
+export async function withFileLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  options: FileLockOptions,
+): Promise<T> {
+  const token = await acquire(path, options);
+  const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    Deno.utime(path, now, now).catch(() => {}); // gone: released or taken over, nothing to keep
+  }, staleMs / 4);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(heartbeat);
+    await release(path, token);
+  }
+}
+
+async function acquire(path: string, options: FileLockOptions): Promise<string> {
+  const { where, timeoutMs = 30_000, staleMs = DEFAULT_STALE_MS } = options;
+  const holder: LockHolder = {
+    pid: Deno.pid,
+    hostname: hostname(),
+    since: new Date().toISOString(),
+    purpose: where.action,
+    token: crypto.randomUUID(),
+  };
+  const text = JSON.stringify(holder) + "\n";
+  const start = Date.now();
+  let seen: { text: string; holder: LockHolder | null } | null = null;
+  while (true) {
+    try {
+      const file = await Deno.open(path, { write: true, createNew: true });
+      try {
+        await file.write(new TextEncoder().encode(text));
+      } finally {
+        file.close();
+      }
+      return holder.token;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+    seen = await readLock(path);
+    if (seen === null) continue; // released between our attempt and the read
+    if (await isStale(path, seen.holder, staleMs)) {
+      await takeOver(path, seen.text);
+      continue;
+    }
+    if (Date.now() - start > timeoutMs) {
+      throw new Deno.errors.Busy(
+        cannotMessage(
+          where,
+          `lock "${path}"`,
+          { phrase: `held by ${describeHolder(seen.holder)}` },
+          `it to be released within ${+(timeoutMs / 1000).toFixed(1)} s`,
+          "If that process is gone, delete the lock file",
+        ),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS + Math.random() * POLL_MS));
+  }
+}
+
+async function release(path: string, token: string): Promise<void> {
+  const seen = await readLock(path);
+  if (seen?.holder?.token === token) await Deno.remove(path).catch(() => {});
+}
+
+async function readLock(path: string): Promise<{ text: string; holder: LockHolder | null } | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  try {
+    const holder = JSON.parse(text);
+    return { text, holder: typeof holder?.pid === "number" ? holder : null };
+  } catch {
+    return { text, holder: null }; // being written, or torn by a crash: judged by its age
+  }
+}
+
+async function isStale(path: string, holder: LockHolder | null, staleMs: number): Promise<boolean> {
+  const info = await Deno.stat(path).catch(() => null);
+  if (info === null) return false;
+  const age = Date.now() - (info.mtime?.getTime() ?? Date.now());
+  if (age > staleMs) return true;
+  if (holder === null || holder.hostname !== hostname()) return false;
+  if (holder.pid === Deno.pid) return false;
+  try {
+    await Deno.stat(`/proc/${holder.pid}`);
+    return false;
+  } catch (error) {
+    // No such process. Without /proc (not Linux, or not readable without --allow-all) only the
+    // age can tell.
+    return error instanceof Deno.errors.NotFound && (await hasProc());
+  }
+}
+
+let procAvailable: boolean | undefined;
+
+/** Whether /proc can be read here: Linux, and Deno allowed to (it asks for --allow-all). */
+export async function hasProc(): Promise<boolean> {
+  procAvailable ??= await Deno.stat(`/proc/${Deno.pid}`).then(() => true, () => false);
+  return procAvailable;
+}
+
+/** Moves the stale lock aside (atomically), then removes it if it is still the one judged stale. */
+async function takeOver(path: string, staleText: string): Promise<void> {
+  const aside = `${path}.stale.${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.rename(path, aside);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return; // someone else took it over
+    throw error;
+  }
+  const moved = await Deno.readTextFile(aside).catch(() => null);
+  if (moved !== null && moved !== staleText) {
+    // A fresh lock replaced the stale one after we read it: put it back if the place is free.
+    await Deno.link(aside, path).catch(() => {});
+  }
+  await Deno.remove(aside).catch(() => {});
+}
+
+function describeHolder(holder: LockHolder | null): string {
+  if (holder === null) return "an unknown process";
+  return `pid ${holder.pid} on ${holder.hostname} (${holder.purpose}, since ${holder.since})`;
+}
