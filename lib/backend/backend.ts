@@ -109,6 +109,8 @@ interface BackendState {
   info: BackendInfo | null;
   /** The library of the last wasm-blas choice. */
   current: Blas | null;
+  /** What {@linkcode threadedBlas} opened (`null`: none could be; unset: not tried yet). */
+  threaded?: Blas | null;
   libraries: Map<string, Blas>;
 }
 
@@ -201,6 +203,49 @@ export async function setupBackend(options: SetupBackendOptions = {}): Promise<B
 export function currentBlas(): Blas | null {
   const state = backendState();
   return state.info?.name === "wasm-blas" ? state.current : null;
+}
+
+/** Threaded OpenBLAS builds tried by {@linkcode threadedBlas}, Debian's first. */
+export const THREADED_BLAS_PATHS: readonly string[] = [
+  "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
+  "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0",
+  "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0",
+];
+
+/**
+ * A multi-threaded BLAS for products large enough to split over cores (the grid's wide layers):
+ * the current library if it is threaded, else the first of {@linkcode THREADED_BLAS_PATHS} that
+ * opens (with kernels fitted to the CPU like the main one), else `null`. Opened once per process;
+ * the caller sets its thread count.
+ *
+ * @returns A threaded library, or `null`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const blas = threadedBlas();
+ * assert.ok(blas === null || blas.info.threading !== "serial");
+ * ```
+ */
+export function threadedBlas(): Blas | null {
+  const state = backendState();
+  const current = state.current;
+  if (current !== null && current.info.threading !== "serial") return current;
+  if (state.threaded !== undefined) return state.threaded;
+  state.threaded = null;
+  for (const path of THREADED_BLAS_PATHS) {
+    try {
+      const blas = loadFittingBlas({ path });
+      if (blas.info.threading !== "serial") {
+        state.threaded = blas;
+        break;
+      }
+      blas.close();
+    } catch {
+      // not installed here, or FFI not permitted: try the next
+    }
+  }
+  return state.threaded;
 }
 
 /**

@@ -73,6 +73,11 @@ export interface Blas {
    * `y = alpha·x + y` over `n` floats (`cblas_saxpy`, unit strides), in place on the views.
    */
   saxpy(n: number, alpha: number, x: Float32Array, y: Float32Array): void;
+  /**
+   * `y = alpha·x + beta·y` over `n` floats in one pass (OpenBLAS's `cblas_saxpby`; two passes
+   * elsewhere).
+   */
+  saxpby(n: number, alpha: number, x: Float32Array, beta: number, y: Float32Array): void;
   /** `x = alpha·x` over `n` floats (`cblas_sscal`, unit stride), in place. */
   sscal(n: number, alpha: number, x: Float32Array): void;
   /**
@@ -157,6 +162,11 @@ const SYMBOLS = {
   cblas_sgemm: { parameters: SGEMM_PARAMETERS, result: "void" },
   cblas_saxpy: {
     parameters: ["i32", "f32", "buffer", "i32", "buffer", "i32"],
+    result: "void",
+    optional: true,
+  },
+  cblas_saxpby: {
+    parameters: ["i32", "f32", "buffer", "i32", "f32", "buffer", "i32"],
     result: "void",
     optional: true,
   },
@@ -371,6 +381,17 @@ function wrapLibrary(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Bl
       }
       if (symbols.cblas_saxpy) symbols.cblas_saxpy(n, alpha, x, 1, y, 1);
       else for (let i = 0; i < n; i++) y[i] += alpha * x[i];
+    },
+    saxpby(n, alpha, x, beta, y) {
+      if (x.length < n || y.length < n) {
+        throw new RangeError(
+          `Cannot run saxpby "${path}": views hold ${
+            Math.min(x.length, y.length)
+          } floats, expected at least ${n}`,
+        );
+      }
+      if (symbols.cblas_saxpby) symbols.cblas_saxpby(n, alpha, x, 1, beta, y, 1);
+      else for (let i = 0; i < n; i++) y[i] = alpha * x[i] + beta * y[i];
     },
     sscal(n, alpha, x) {
       if (x.length < n) {

@@ -204,6 +204,7 @@ function withReason(blas: Blas, coreReason: string): Blas {
     },
     sgemm: blas.sgemm,
     saxpy: blas.saxpy,
+    saxpby: blas.saxpby,
     sscal: blas.sscal,
     setThreads: blas.setThreads,
     close: blas.close,

@@ -1,9 +1,11 @@
 /**
- * The training loop and what it is built from, learning-rate schedules and the range test, resumable sweeps.
+ * The training loop and what it is built from, learning-rate schedules and the range test, resumable
+ * sweeps, and grids of runs trained side by side.
  *
  * @module
  */
 export * from "./schedules.ts";
 export * from "./sweep.ts";
 export * from "./train.ts";
+export * from "./grid.ts";
 export * from "./trained_model.ts";
