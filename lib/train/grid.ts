@@ -111,6 +111,8 @@ const EVAL_ROWS = 500;
  * ```ts
  * import assert from "node:assert/strict";
  * import { createModel } from "../model/network.ts";
+ * import { setupBackend } from "../backend/backend.ts";
+ * await setupBackend({ log: false });
  * const data = {
  *   images: Float32Array.from({ length: 8 * 784 }, (_, i) => (i % 7) / 7),
  *   labels: Uint8Array.from({ length: 8 }, (_, i) => i % 10),
