@@ -42,6 +42,8 @@ export interface BlasInfo {
   threads: number | null;
   /** Why this core: what OpenBLAS picked and whether it was reloaded with another (see `lib/backend/cpu.ts`). */
   coreReason?: string;
+  /** The core OpenBLAS picked on its own, before any reload (what other programs get). */
+  stockCore?: string;
 }
 
 /** An opened CBLAS library. */

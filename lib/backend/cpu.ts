@@ -70,8 +70,9 @@ const CORE_FOR_LEVEL: Record<InstructionLevel, string> = {
 /**
  * Reads the CPU's model name and flags from `/proc/cpuinfo` text (the first processor's).
  *
- * @param text The file's contents; defaults to reading `/proc/cpuinfo` (empty flags when it cannot
- * be read, e.g. on macOS or without `--allow-read`).
+ * @param text The file's contents; defaults to reading `/proc/cpuinfo`, which Deno only allows with
+ * `--allow-all`; without it the flags come from glibc's CPUID table through FFI
+ * ({@linkcode cpuidFeatures}), and are empty when neither works (macOS, no `--allow-ffi`).
  * @returns The model name and flags.
  *
  * @example
@@ -84,6 +85,9 @@ const CORE_FOR_LEVEL: Record<InstructionLevel, string> = {
  */
 export function cpuFeatures(text?: string): CpuFeatures {
   const source = text ?? readCpuinfo();
+  if (text === undefined && source === "") {
+    return cpuidFeatures() ?? { model: null, flags: new Set() };
+  }
   const field = (name: string) =>
     source.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, "m"))?.[1]?.trim() ?? null;
   const flags = new Set((field("flags") ?? "").toLowerCase().split(/\s+/).filter(Boolean));
@@ -213,6 +217,61 @@ export function chooseCore(
  */
 export function levelName(level: InstructionLevel): string {
   return level === "avx512" ? "AVX-512" : level.toUpperCase();
+}
+
+/** CPUID bits behind each flag: [glibc leaf index, register (0 eax … 3 edx), bit]. */
+const CPUID_FLAGS: Record<string, [number, number, number]> = {
+  sse3: [0, 2, 0],
+  fma: [0, 2, 12],
+  avx: [0, 2, 28],
+  avx2: [1, 1, 5],
+  avx512f: [1, 1, 16],
+  avx512dq: [1, 1, 17],
+  avx512cd: [1, 1, 28],
+  avx512bw: [1, 1, 30],
+  avx512vl: [1, 1, 31],
+  avx512_bf16: [6, 0, 5], // CPUID_INDEX_7_ECX_1
+};
+
+/**
+ * The CPU's usable instruction sets from glibc's CPUID table (`__x86_get_cpuid_feature_leaf`,
+ * glibc 2.33+), read through FFI: for processes that may not read `/proc/cpuinfo`. The flags are
+ * the ones the OS has enabled too ("active" bits), named as in `/proc/cpuinfo`.
+ *
+ * @returns The flags (model unknown), or `null` off x86-64 Linux or without `--allow-ffi`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const cpu = cpuidFeatures();
+ * assert.ok(cpu === null || !cpu.flags.has("avx2") || cpu.flags.has("avx"));
+ * ```
+ */
+export function cpuidFeatures(): CpuFeatures | null {
+  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return null;
+  let libc: Deno.DynamicLibrary<{
+    __x86_get_cpuid_feature_leaf: { parameters: ["u32"]; result: "pointer" };
+  }>;
+  try {
+    libc = Deno.dlopen("libc.so.6", {
+      __x86_get_cpuid_feature_leaf: { parameters: ["u32"], result: "pointer" },
+    });
+  } catch {
+    return null;
+  }
+  try {
+    const flags = new Set<string>();
+    for (const [name, [leaf, register, bit]] of Object.entries(CPUID_FLAGS)) {
+      const pointer = libc.symbols.__x86_get_cpuid_feature_leaf(leaf);
+      if (pointer === null) continue;
+      // struct cpuid_feature { cpuid_array cpuid; cpuid_array active; }: 4 u32 each.
+      const active = new Deno.UnsafePointerView(pointer).getUint32(16 + 4 * register);
+      if ((active >>> bit) & 1) flags.add(name);
+    }
+    return { model: null, flags };
+  } finally {
+    libc.close();
+  }
 }
 
 function readCpuinfo(): string {

@@ -162,11 +162,11 @@ export function loadFittingBlas(options: LoadFittingBlasOptions = {}): Blas {
   const reported = stock.info.core;
   if (stock.info.vendor !== "OpenBLAS" || reported === null) return stock;
   if ((override === undefined || override === "") && preset !== undefined && preset !== "") {
-    return withReason(stock, `${OPENBLAS_CORETYPE_ENV}=${preset} set in the environment`);
+    return withReason(stock, `${OPENBLAS_CORETYPE_ENV}=${preset} set in the environment`, reported);
   }
   const choice = chooseCore(reported, cpu ?? cpuFeatures(), override);
   if (choice.core === null || choice.core.toLowerCase() === reported.toLowerCase()) {
-    return withReason(stock, choice.reason);
+    return withReason(stock, choice.reason, reported);
   }
   const cases = productCases(stock);
   const path = stock.info.path;
@@ -177,6 +177,7 @@ export function loadFittingBlas(options: LoadFittingBlasOptions = {}): Blas {
     return withReason(
       fitted,
       `${choice.reason}; asked for ${choice.core}, but OpenBLAS loaded ${got}`,
+      reported,
     );
   }
   const disagreement = productDisagreement(fitted, cases);
@@ -184,6 +185,7 @@ export function loadFittingBlas(options: LoadFittingBlasOptions = {}): Blas {
     return withReason(
       fitted,
       `${choice.reason}: loaded ${got}, its products agree with ${reported}'s`,
+      reported,
     );
   }
   fitted.close();
@@ -193,14 +195,15 @@ export function loadFittingBlas(options: LoadFittingBlasOptions = {}): Blas {
     `${choice.reason}; ${got}'s products differ from ${reported}'s by ${
       disagreement.toExponential(1)
     } (expected at most ${tolerance}), so ${reported} stays`,
+    reported,
   );
 }
 
 /** The same library, its `info` carrying why this core. */
-function withReason(blas: Blas, coreReason: string): Blas {
+function withReason(blas: Blas, coreReason: string, stockCore: string): Blas {
   return {
     get info(): BlasInfo {
-      return { ...blas.info, coreReason };
+      return { ...blas.info, coreReason, stockCore };
     },
     sgemm: blas.sgemm,
     saxpy: blas.saxpy,

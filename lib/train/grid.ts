@@ -14,7 +14,6 @@ import * as tf from "@tensorflow/tfjs";
 import { type Blas } from "../backend/blas.ts";
 import { currentBlas, threadedBlas } from "../backend/backend.ts";
 import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
-import { denseGradientsUnsupported } from "../model/gradients.ts";
 import { createOptimizer, type OptimizerConfig } from "../model/optimizer.ts";
 import { createRng, deriveSeed, permutation, type Rng } from "../util/random.ts";
 import { positiveInteger } from "../util/validate.ts";
@@ -39,6 +38,7 @@ import {
   train,
   type TrainResult,
 } from "./train.ts";
+import { dropoutRate, hostTrainable, layerSizes, readWeights, writeWeights } from "./host_step.ts";
 
 /** One configuration of a grid: a model (its initial weights, e.g. by seed) and how to train it. */
 export interface GridRun {
@@ -179,21 +179,7 @@ function shareGroups(runs: readonly GridRun[], blas: Blas | null): number[][] {
 }
 
 function canShare(run: GridRun): boolean {
-  return denseGradientsUnsupported(run.model) === null &&
-    (run.model.inputs[0]?.shape.at(-1) ?? 0) === IMAGE_PIXELS;
-}
-
-/** Widths of a dense stack, inputs first, e.g. `[784, 128, 64, 10]`. */
-function layerSizes(model: tf.LayersModel): number[] {
-  const dense = model.layers.filter((l) => l.getClassName() === "Dense");
-  const kernels = dense.map((l) => l.getWeights()[0].shape);
-  return [kernels[0][0], ...kernels.map((shape) => shape[1] as number)];
-}
-
-/** Dropout rate after the hidden layers (one rate per model, as `createModel` builds them). */
-function dropoutRate(model: tf.LayersModel): number {
-  const layer = model.layers.find((l) => l.getClassName() === "Dropout");
-  return layer === undefined ? 0 : Number(layer.getConfig().rate);
+  return hostTrainable(run.model);
 }
 
 type Settings = TrainGridOptions & {
@@ -440,24 +426,4 @@ function createEvaluator(kernels: StepBlas, net: WideNet) {
       accuracy: correct[k] / split.count,
     }));
   };
-}
-
-function readWeights(model: tf.LayersModel) {
-  return model.layers.filter((l) => l.getClassName() === "Dense").map((layer) => {
-    const [kernel, bias] = layer.getWeights().map((w) => w.dataSync() as Float32Array);
-    return { kernel, bias };
-  });
-}
-
-function writeWeights(
-  model: tf.LayersModel,
-  layers: { kernel: Float32Array; bias: Float32Array }[],
-): void {
-  const dense = model.layers.filter((l) => l.getClassName() === "Dense");
-  dense.forEach((layer, i) => {
-    const [inputs, units] = layer.getWeights()[0].shape;
-    const tensors = [tf.tensor2d(layers[i].kernel, [inputs, units]), tf.tensor1d(layers[i].bias)];
-    layer.setWeights(tensors);
-    tf.dispose(tensors);
-  });
 }

@@ -3,6 +3,7 @@ import {
   chooseCore,
   coreLevel,
   cpuFeatures,
+  cpuidFeatures,
   instructionLevel,
   runnableCores,
 } from "../../lib/backend/cpu.ts";
@@ -67,4 +68,31 @@ Deno.test("coreLevel() and runnableCores() agree: every runnable core fits the C
   assert.deepEqual(cores, ["Prescott", "Sandybridge", "Haswell", "SkylakeX", "Zen", "Cooperlake"]);
   for (const core of cores) assert.notEqual(coreLevel(core), undefined);
   assert.equal(coreLevel("NoSuchCore"), "sse3");
+});
+
+Deno.test({
+  name: "cpuidFeatures() reads the same instruction sets as /proc/cpuinfo",
+  ignore: Deno.build.os !== "linux" || Deno.build.arch !== "x86_64",
+  fn: async () => {
+    // Deno lets only --allow-all read /proc, so the file comes through cat.
+    const output = await new Deno.Command("cat", { args: ["/proc/cpuinfo"] }).output();
+    const fromFile = cpuFeatures(new TextDecoder().decode(output.stdout));
+    const fromCpuid = cpuidFeatures();
+    assert.ok(fromCpuid !== null);
+    for (
+      const flag of [
+        "fma",
+        "avx",
+        "avx2",
+        "avx512f",
+        "avx512dq",
+        "avx512bw",
+        "avx512vl",
+        "avx512_bf16",
+      ]
+    ) {
+      assert.equal(fromCpuid.flags.has(flag), fromFile.flags.has(flag), flag);
+    }
+    assert.equal(instructionLevel(fromCpuid), instructionLevel(fromFile));
+  },
 });

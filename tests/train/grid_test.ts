@@ -63,8 +63,21 @@ const CASES: Case[] = [
   { label: "diverges", optimizer: { kind: "sgd", learningRate: 50, momentum: 0.9 } },
 ];
 
-/** Trains a case alone with train(), the reference, and keeps its probe predictions. */
+/**
+ * Trains a case alone with train() on the stock wasm backend, where it runs tfjs kernels (the
+ * hand-written backward pass and tfjs optimizer ops): an implementation independent of the host
+ * step that trainGrid and train() use on wasm-blas. Keeps its probe evaluation.
+ */
 async function alone(c: Case) {
+  await setupBackend({ backend: "wasm", log: false });
+  try {
+    return await aloneOnCurrentBackend(c);
+  } finally {
+    await setupBackend({ log: false });
+  }
+}
+
+async function aloneOnCurrentBackend(c: Case) {
   const model = createModel(c.model);
   const result = await train(model, small, {
     epochs: c.epochs ?? EPOCHS,
@@ -108,7 +121,8 @@ function assertSameHistory(label: string, got: TrainResult, expected: TrainResul
 }
 
 Deno.test({
-  name: "trainGrid() gives every run the history and weights its own train() run gives (1e-4)",
+  name:
+    "trainGrid() gives every run the history and weights train() gives it alone on tfjs kernels (1e-4)",
   ignore: !HAS_BLAS,
   fn: async () => {
     const expected: Awaited<ReturnType<typeof alone>>[] = [];
