@@ -57,6 +57,12 @@ export interface WideNet {
   acts: Float32Array[];
   /** Backward deltas per layer, same shapes as `acts`. */
   deltas: Float32Array[];
+  /**
+   * When every model is SGD with this same momentum (no Nesterov), the backward pass writes
+   * `momentum·buf + gradient` straight into the momentum buffers (sgemm's `beta`), which saves
+   * a pass over the parameters and the gradient buffer; else `null`.
+   */
+  fusedMomentum: number | null;
 }
 
 /** Where one layer's kernel and bias of model k sit in `params`. */
@@ -136,7 +142,16 @@ export function createWideNet(
     maxRows,
     acts,
     deltas,
+    fusedMomentum: sharedMomentum(specs),
   };
+}
+
+function sharedMomentum(specs: readonly WideModelSpec[]): number | null {
+  const momenta = specs.map(({ optimizer }) =>
+    optimizer.kind === "sgd" && !optimizer.nesterov ? optimizer.momentum ?? 0 : NaN
+  );
+  const first = momenta[0];
+  return first > 0 && momenta.every((m) => m === first) ? first : null;
 }
 
 /**
@@ -351,7 +366,8 @@ export function lossHead(
 
 /**
  * Backward pass of all K models after {@linkcode forward} and {@linkcode lossHead}: fills
- * `net.grads`. Hidden deltas are masked where the (post-dropout) activation is zero and scaled by
+ * `net.grads`, or with {@linkcode WideNet.fusedMomentum} folds the gradients into the momentum
+ * buffers. Hidden deltas are masked where the (post-dropout) activation is zero and scaled by
  * the dropout's keep factor where it is not, which is what multiplying by the mask and by ReLU's
  * derivative gives.
  */
@@ -361,16 +377,32 @@ export function backward(
   x: Float32Array,
   rows: number,
 ): void {
-  const { sizes, models, params, grads, acts, deltas } = net;
+  const { sizes, models, params, acts, deltas } = net;
   const layers = sizes.length - 1;
+  const beta = net.fusedMomentum ?? 0;
+  const grads = net.fusedMomentum === null ? net.grads : net.state1;
   for (let l = layers; l >= 1; l--) {
     const [inputs, units] = [sizes[l - 1], sizes[l]];
     const wide = models * units;
     const delta = deltas[l];
-    biasGradients(net, delta, l, rows);
+    biasGradients(net, delta, l, rows, grads, beta);
     if (l === 1) {
       // All K first-layer gradients at once: [rows × K·units]ᵀ · [rows × inputs].
-      wideBlas.sgemm(true, false, wide, inputs, rows, 1, delta, wide, x, inputs, 0, grads, inputs);
+      wideBlas.sgemm(
+        true,
+        false,
+        wide,
+        inputs,
+        rows,
+        1,
+        delta,
+        wide,
+        x,
+        inputs,
+        beta,
+        grads,
+        inputs,
+      );
       break;
     }
     const below = acts[l - 1];
@@ -389,7 +421,7 @@ export function backward(
         ldIn,
         delta.subarray(k * units),
         wide,
-        0,
+        beta,
         grads.subarray(slot.kernel),
         units,
       );
@@ -413,7 +445,14 @@ export function backward(
   }
 }
 
-function biasGradients(net: WideNet, delta: Float32Array, l: number, rows: number): void {
+function biasGradients(
+  net: WideNet,
+  delta: Float32Array,
+  l: number,
+  rows: number,
+  out: Float32Array,
+  beta: number,
+): void {
   const units = net.sizes[l];
   const wide = net.models * units;
   const sums = new Float64Array(wide);
@@ -423,7 +462,9 @@ function biasGradients(net: WideNet, delta: Float32Array, l: number, rows: numbe
   }
   for (let k = 0; k < net.models; k++) {
     const bias = layerSlot(net, k, l).bias;
-    for (let u = 0; u < units; u++) net.grads[bias + u] = sums[k * units + u];
+    for (let u = 0; u < units; u++) {
+      out[bias + u] = beta * out[bias + u] + sums[k * units + u];
+    }
   }
 }
 
@@ -465,7 +506,11 @@ export function updateModels(
       const w = net.params.subarray(start, start + length);
       const g = net.grads.subarray(start, start + length);
       const m = net.state1.subarray(start, start + length);
-      if (config.kind === "sgd") {
+      if (config.kind === "sgd" && net.fusedMomentum !== null) {
+        // The backward pass left momentum·buf + gradient in m; the decay term joins it here.
+        if ((config.weightDecay ?? 0) > 0) blas.saxpy(length, config.weightDecay!, w, m);
+        blas.saxpy(length, -lr, m, w);
+      } else if (config.kind === "sgd") {
         const { momentum = 0, weightDecay = 0, nesterov = false } = config;
         if (weightDecay > 0) blas.saxpy(length, weightDecay, w, g);
         if (momentum > 0) {
