@@ -20,6 +20,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { setupBackend } from "../lib/backend/backend.ts";
 import { datasetDir, IMAGE_PIXELS, loadMnist, loadSplits } from "../lib/data/mnist.ts";
 import { createModel } from "../lib/model/network.ts";
@@ -85,6 +86,8 @@ export interface GridBench {
   runs: number;
   epochs: number;
   seconds: number;
+  /** CPU seconds of the process while it trained (user + system): less noisy on a busy machine. */
+  cpu_seconds: number;
   /** Peak resident memory of the process (VmHWM), data and all. */
   peak_rss_mb: number;
   /** Threads the wide products used. */
@@ -104,13 +107,16 @@ async function measureGrid(epochs: number): Promise<GridBench> {
     optimizer: { kind: "sgd" as const, learningRate, momentum: 0.5 },
   }));
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const results = await trainGrid(runs, data, { epochs, seed: 0, validation });
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   runs.forEach((run) => run.model.dispose());
   return {
     runs: runs.length,
     epochs,
     seconds,
+    cpu_seconds: (cpu.user + cpu.system) / 1e6,
     peak_rss_mb: peakRssMb(),
     threads: results[0].threads,
     core: info.blas?.core ?? null,
@@ -373,7 +379,10 @@ async function main(): Promise<void> {
     if (fastest) ratios[`epoch_over_pytorch_${t.core}`] = fastest.epoch_s / t.epoch_s;
   }
   for (const t of torchGrids) {
-    if (grid) ratios[`grid_over_pytorch_loop_${t.core}`] = grid.seconds / t.seconds;
+    if (grid) {
+      ratios[`grid_over_pytorch_loop_${t.core}`] = grid.seconds / t.seconds;
+      ratios[`grid_over_pytorch_loop_${t.core}_cpu`] = grid.cpu_seconds / t.cpu_seconds;
+    }
   }
   if (grid) {
     console.log(
@@ -381,11 +390,15 @@ async function main(): Promise<void> {
         `epoch: ${
           grid.seconds.toFixed(2)
         } s side by side (trainGrid, ${grid.threads} thread(s) on ` +
-        `the wide products), peak memory ${grid.peak_rss_mb.toFixed(0)} MiB`,
+        `the wide products; ${grid.cpu_seconds.toFixed(2)} CPU s), peak memory ${
+          grid.peak_rss_mb.toFixed(0)
+        } MiB`,
     );
     for (const t of torchGrids) {
       console.log(
-        `  ${t.name}: ${t.seconds.toFixed(2)} s, peak memory ${t.peak_rss_mb.toFixed(0)} MiB`,
+        `  ${t.name}: ${t.seconds.toFixed(2)} s (${t.cpu_seconds.toFixed(2)} CPU s), peak memory ${
+          t.peak_rss_mb.toFixed(0)
+        } MiB`,
       );
     }
   }

@@ -80,6 +80,22 @@ export interface Blas {
    * elsewhere).
    */
   saxpby(n: number, alpha: number, x: Float32Array, beta: number, y: Float32Array): void;
+  /**
+   * Row-major `y = alpha·op(a)·x + beta·y` (`cblas_sgemv`, unit strides), `a` being `m×n` with
+   * leading dimension `lda`; with `transposeA`, `y` has `n` entries (the column sums of `a` for
+   * `x` all ones), else `m`.
+   */
+  sgemv(
+    transposeA: boolean,
+    m: number,
+    n: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    x: Float32Array,
+    beta: number,
+    y: Float32Array,
+  ): void;
   /** `x = alpha·x` over `n` floats (`cblas_sscal`, unit stride), in place. */
   sscal(n: number, alpha: number, x: Float32Array): void;
   /**
@@ -164,6 +180,24 @@ const SYMBOLS = {
   cblas_sgemm: { parameters: SGEMM_PARAMETERS, result: "void" },
   cblas_saxpy: {
     parameters: ["i32", "f32", "buffer", "i32", "buffer", "i32"],
+    result: "void",
+    optional: true,
+  },
+  cblas_sgemv: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
     result: "void",
     optional: true,
   },
@@ -394,6 +428,27 @@ function wrapLibrary(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Bl
       }
       if (symbols.cblas_saxpby) symbols.cblas_saxpby(n, alpha, x, 1, beta, y, 1);
       else for (let i = 0; i < n; i++) y[i] = alpha * x[i] + beta * y[i];
+    },
+    sgemv(transposeA, m, n, alpha, a, lda, x, beta, y) {
+      checkOperand("a", a, m, n, lda);
+      const [inner, outer] = transposeA ? [m, n] : [n, m];
+      if (x.length < inner || y.length < outer) {
+        throw new RangeError(
+          `Cannot run sgemv "${path}": x holds ${x.length} and y ${y.length} floats, expected at least ${inner} and ${outer}`,
+        );
+      }
+      if (symbols.cblas_sgemv) {
+        const op = transposeA ? CBLAS_TRANS : CBLAS_NO_TRANS;
+        symbols.cblas_sgemv(CBLAS_ROW_MAJOR, op, m, n, alpha, a, lda, x, 1, beta, y, 1);
+        return;
+      }
+      for (let o = 0; o < outer; o++) {
+        let sum = 0;
+        for (let i = 0; i < inner; i++) {
+          sum += (transposeA ? a[i * lda + o] : a[o * lda + i]) * x[i];
+        }
+        y[o] = alpha * sum + beta * y[o];
+      }
     },
     sscal(n, alpha, x) {
       if (x.length < n) {

@@ -208,6 +208,7 @@ function withReason(blas: Blas, coreReason: string, stockCore: string): Blas {
     sgemm: blas.sgemm,
     saxpy: blas.saxpy,
     saxpby: blas.saxpby,
+    sgemv: blas.sgemv,
     sscal: blas.sscal,
     setThreads: blas.setThreads,
     close: blas.close,

@@ -63,6 +63,9 @@ export interface WideNet {
    * a pass over the parameters and the gradient buffer; else `null`.
    */
   fusedMomentum: number | null;
+  /** `maxRows` ones, and room for one layer's bias sums (sgemv's operands). */
+  ones: Float32Array;
+  biasSums: Float32Array;
 }
 
 /** Where one layer's kernel and bias of model k sit in `params`. */
@@ -143,6 +146,8 @@ export function createWideNet(
     acts,
     deltas,
     fusedMomentum: sharedMomentum(specs),
+    ones: new Float32Array(maxRows).fill(1),
+    biasSums: new Float32Array(models * Math.max(...sizes.slice(1))),
   };
 }
 
@@ -385,7 +390,7 @@ export function backward(
     const [inputs, units] = [sizes[l - 1], sizes[l]];
     const wide = models * units;
     const delta = deltas[l];
-    biasGradients(net, delta, l, rows, grads, beta);
+    biasGradients(blas, net, delta, l, rows, grads, beta);
     if (l === 1) {
       // All K first-layer gradients at once: [rows × K·units]ᵀ · [rows × inputs].
       wideBlas.sgemm(
@@ -445,7 +450,9 @@ export function backward(
   }
 }
 
+/** Bias gradients of layer l: each column sum of the delta (one sgemv with a ones vector). */
 function biasGradients(
+  blas: Blas,
   net: WideNet,
   delta: Float32Array,
   l: number,
@@ -455,11 +462,8 @@ function biasGradients(
 ): void {
   const units = net.sizes[l];
   const wide = net.models * units;
-  const sums = new Float64Array(wide);
-  for (let r = 0; r < rows; r++) {
-    const start = r * wide;
-    for (let j = 0; j < wide; j++) sums[j] += delta[start + j];
-  }
+  const sums = net.biasSums.subarray(0, wide);
+  blas.sgemv(true, rows, wide, 1, delta, wide, net.ones, 0, sums);
   for (let k = 0; k < net.models; k++) {
     const bias = layerSlot(net, k, l).bias;
     for (let u = 0; u < units; u++) {
