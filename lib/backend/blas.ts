@@ -410,7 +410,7 @@ function wrapLibrary(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Bl
     saxpy(n, alpha, x, y) {
       if (x.length < n || y.length < n) {
         throw new RangeError(
-          `Cannot run saxpy "${path}": views hold ${
+          `Cannot run saxpy "${path}": the shorter view is ${
             Math.min(x.length, y.length)
           } floats, expected at least ${n}`,
         );
@@ -421,7 +421,7 @@ function wrapLibrary(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Bl
     saxpby(n, alpha, x, beta, y) {
       if (x.length < n || y.length < n) {
         throw new RangeError(
-          `Cannot run saxpby "${path}": views hold ${
+          `Cannot run saxpby "${path}": the shorter view is ${
             Math.min(x.length, y.length)
           } floats, expected at least ${n}`,
         );
@@ -434,7 +434,7 @@ function wrapLibrary(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Bl
       const [inner, outer] = transposeA ? [m, n] : [n, m];
       if (x.length < inner || y.length < outer) {
         throw new RangeError(
-          `Cannot run sgemv "${path}": x holds ${x.length} and y ${y.length} floats, expected at least ${inner} and ${outer}`,
+          `Cannot run sgemv "${path}": views x and y are ${x.length} and ${y.length} floats, expected at least ${inner} and ${outer}`,
         );
       }
       if (symbols.cblas_sgemv) {
@@ -453,7 +453,7 @@ function wrapLibrary(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Bl
     sscal(n, alpha, x) {
       if (x.length < n) {
         throw new RangeError(
-          `Cannot run sscal "${path}": view holds ${x.length} floats, expected at least ${n}`,
+          `Cannot run sscal "${path}": the view is ${x.length} floats, expected at least ${n}`,
         );
       }
       if (symbols.cblas_sscal) symbols.cblas_sscal(n, alpha, x, 1);
