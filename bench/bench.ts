@@ -288,6 +288,25 @@ function table(rows: BenchResult[], reference: BenchResult | null): string {
   return [header, "|---|--:|--:|--:|--:|--:|--:|", ...lines].join("\n");
 }
 
+function gridTable(grid: GridBench, torch: (GridBench & { name: string })[]): string {
+  const reference = torch.reduce<GridBench | null>(
+    (a, b) => (a === null || b.seconds < a.seconds ? b : a),
+    null,
+  );
+  const row = (name: string, r: GridBench) =>
+    `| ${name} | ${r.seconds.toFixed(2)} | ${r.cpu_seconds.toFixed(2)} | ${
+      r.peak_rss_mb.toFixed(0)
+    } | ${reference ? (r.seconds / reference.seconds).toFixed(2) : "–"} | ${
+      reference ? (r.cpu_seconds / reference.cpu_seconds).toFixed(2) : "–"
+    } |`;
+  return [
+    "| 8-rate grid, 3 epochs each | seconds | CPU seconds | peak MiB | × PyTorch loop | × (CPU) |",
+    "|---|--:|--:|--:|--:|--:|",
+    row(`trainGrid, side by side (${grid.threads} thread(s))`, grid),
+    ...torch.map((t) => row(t.name, t)),
+  ].join("\n").replace("8-rate grid, 3 epochs", `${grid.runs}-rate grid, ${grid.epochs} epochs`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -387,20 +406,9 @@ async function main(): Promise<void> {
   if (grid) {
     console.log(
       `\nGrid: ${grid.runs} learning rates 0.001–0.2, ${grid.epochs} epochs each, validation every ` +
-        `epoch: ${
-          grid.seconds.toFixed(2)
-        } s side by side (trainGrid, ${grid.threads} thread(s) on ` +
-        `the wide products; ${grid.cpu_seconds.toFixed(2)} CPU s), peak memory ${
-          grid.peak_rss_mb.toFixed(0)
-        } MiB`,
+        `epoch (trainGrid: ${grid.threads} thread(s) on the wide products).\n`,
     );
-    for (const t of torchGrids) {
-      console.log(
-        `  ${t.name}: ${t.seconds.toFixed(2)} s (${t.cpu_seconds.toFixed(2)} CPU s), peak memory ${
-          t.peak_rss_mb.toFixed(0)
-        } MiB`,
-      );
-    }
+    console.log(gridTable(grid, torchGrids));
   }
   for (const [name, value] of Object.entries(ratios)) console.log(`${name}: ${value.toFixed(2)}`);
   const wasmBlasOverPytorch = fastest && fastestTorch

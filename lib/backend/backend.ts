@@ -30,7 +30,8 @@
  * One training step of the 784-128-64-10 dense model (relu, relu, linear + logSoftmax, NLL,
  * `tf.train.momentum(0.01, 0.5)`, batch 64): stock wasm 9–12 ms, wasm-blas 1.7–2.8 ms with the
  * serial build (1.6–5.4 ms threaded ×1, 3.9 ms ×2); PyTorch 1.13 on the same machine, 1 thread:
- * 1.0 ms. Serial and threaded ×1 are within the noise of a shared machine; two threads lose, as
+ * 1.0 ms. (Since then `train()` runs dense models on the host with this library directly,
+ * `lib/train/host_step.ts`: about 0.42 ms of CPU a step with the Cooperlake kernels.) Serial and threaded ×1 are within the noise of a shared machine; two threads lose, as
  * the matrices are too small to split and the other core is busy. The serial build also starts no
  * thread pool, so it is first in the search order.
  *

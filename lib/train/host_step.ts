@@ -1,9 +1,10 @@
 /**
  * The training step of a dense model on the host: the model's weights copied once into typed
- * arrays, then every batch runs forward, backward and the optimizer update with BLAS calls and
- * fused loops (bias and ReLU in the product's epilogue, ReLU's backward as one mask pass, the loss
- * head in float64, one update pass per parameter block), and no tfjs kernel at all. The weights go
- * back into the model when asked (before validation, at the end of training).
+ * arrays, then every batch runs forward, backward and the optimizer update with BLAS calls and a
+ * few fused loops (the product adds onto the bias rows, ReLU and its backward are one branch-free
+ * pass each, the loss head runs in float64, SGD momentum is folded into the weight-gradient
+ * product), and no tfjs kernel at all. The weights go back into the model when asked (before
+ * validation, at the end of training).
  *
  * It is what `grid_step.ts` does for K models, with K = 1, so `train()` and `trainGrid()` share
  * one implementation; the arithmetic is `denseGradients` and `createOptimizer`'s.
