@@ -331,7 +331,8 @@ async function trainSideBySide(
           state.correctSum += head.correct[k];
         }
       }
-      const evaluation = evaluator && validation ? evaluator(validation) : null;
+      const running = states.some((s) => !s.done);
+      const evaluation = running && evaluator && validation ? evaluator(validation) : null;
       for (let k = 0; k < K; k++) {
         const state = states[k];
         if (state.done) continue;
