@@ -4,9 +4,22 @@
  * over the data trains them all. Each model's history equals what `train()` gives it alone, within
  * float32 rounding: same batches, same dropout masks, same update rules.
  *
- * Runs that cannot share a pass (different augmentation or batch size, a model the hand-written
- * backward pass does not cover, no BLAS library behind the backend) are trained in groups or one
- * by one with `train()`; the results come back in the order of the runs either way.
+ * Runs that cannot share a pass (a different augmentation function or layer sizes, a model the
+ * hand-written backward pass does not cover, no BLAS library behind the backend) are trained in
+ * groups or one by one with `train()`; the results come back in the order of the runs either way.
+ * Runs share an augmentation only when they hold the same function object, so make one
+ * `augmenter(...)` and hand it to every run that augments.
+ *
+ * A sweep trains the configurations its state file does not have yet as one grid:
+ *
+ * ```ts ignore
+ * const models = pending.map(() => createModel({ seed }));
+ * const results = await trainGrid(
+ *   pending.map((c, i) => ({ model: models[i], optimizer: { kind: "sgd", learningRate: c.lr, momentum: 0.5 } })),
+ *   splits.train,
+ *   { epochs, seed, validation: splits.validation, onRunEnd: (i, result) => record(pending[i], result, models[i]) },
+ * );
+ * ```
  *
  * @module
  */
