@@ -26,23 +26,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { type Blas } from "../backend/blas.ts";
 import { currentBlas, threadedBlas } from "../backend/backend.ts";
-import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
+import type { Split } from "../data/mnist.ts";
 import { createOptimizer, type OptimizerConfig } from "../model/optimizer.ts";
-import { createRng, deriveSeed, permutation, type Rng } from "../util/random.ts";
 import { positiveInteger } from "../util/validate.ts";
-import {
-  backward,
-  clearModel,
-  createWideNet,
-  forward,
-  getModelWeights,
-  type HeadResult,
-  lossHead,
-  setModelWeights,
-  type StepBlas,
-  updateModels,
-  type WideNet,
-} from "./grid_step.ts";
+import { type PassData, type PassHooks, type PassJob, runSharedPass } from "./grid_pass.ts";
+import type { WorkerJob } from "./grid_worker.ts";
 import {
   type CallbackResult,
   type EpochInfo,
@@ -97,6 +85,15 @@ export interface TrainGridOptions {
    * @example 2
    */
   threads?: number | "auto";
+  /**
+   * Workers to split a pass over, each training its share of the runs on its own core (with a
+   * threaded OpenBLAS at one thread each, the data shared rather than copied). Pays when the
+   * other cores are free: everything runs in parallel, not just the wide products. Runs that
+   * augment stay in the main thread. Default 1.
+   *
+   * @example 2
+   */
+  workers?: number;
 }
 
 /** What a run trained by {@linkcode trainGrid} gives back: `train()`'s result, and how it ran. */
@@ -108,7 +105,6 @@ export interface GridResult extends TrainResult {
 }
 
 const GRID_DEFAULTS = { epochs: 30, batchSize: 64, seed: 0, divergenceLoss: 100 } as const;
-const EVAL_ROWS = 500;
 
 /**
  * Trains every run, sharing one pass over the batches among all runs that can share it.
@@ -153,6 +149,7 @@ export async function trainGrid(
   if (settings.threads !== undefined && settings.threads !== "auto") {
     positiveInteger(where, "option threads", settings.threads);
   }
+  if (settings.workers !== undefined) positiveInteger(where, "option workers", settings.workers);
   runs.forEach((run, i) => {
     if (run.epochs !== undefined) positiveInteger(where, `run ${i + 1}'s epochs`, run.epochs);
   });
@@ -225,17 +222,67 @@ async function trainAlone(
   return { ...result, seconds: (performance.now() - start) / 1000, sharedWith: 1, threads: 1 };
 }
 
-/** Where one run of a shared pass stands. */
-interface RunState {
-  index: number;
-  epochs: number;
-  history: EpochRow[];
-  diverged: TrainResult["diverged"];
-  stopped: boolean;
-  completed: number;
-  lossSum: number;
-  correctSum: number;
-  done: boolean;
+/** Builds a pass job for the runs of one group (their initial weights read from the models). */
+function passJob(group: number[], runs: readonly GridRun[], data: Split, settings: Settings) {
+  const members = group.map((i) => runs[i]);
+  for (const run of members) createOptimizer(run.optimizer ?? ORIGINAL_OPTIMIZER).dispose(); // validates
+  const specs = members.map((run) => ({
+    optimizer: run.optimizer ?? ORIGINAL_OPTIMIZER,
+    dropout: dropoutRate(run.model),
+  }));
+  const job: PassJob = {
+    sizes: layerSizes(members[0].model),
+    specs,
+    weights: members.map((run) => readWeights(run.model)),
+    data,
+    validation: settings.validation ?? null,
+    batchSize: settings.batchSize,
+    seed: settings.seed,
+    epochs: members.map((run) => run.epochs ?? settings.epochs),
+    divergenceLoss: settings.divergenceLoss,
+    learningRate: (k, step, batches) =>
+      members[k].learningRateAt?.(step, batches) ?? specs[k].optimizer.learningRate,
+    augment: members[0].augment,
+  };
+  return job;
+}
+
+/** What the hooks of a pass do in the main thread: callbacks, weights back into the models. */
+function mainHooks(
+  group: number[],
+  runs: readonly GridRun[],
+  job: PassJob,
+  settings: Settings,
+  start: number,
+  results: GridResult[],
+  how: { sharedWith: number; threads: number },
+): PassHooks {
+  const histories = group.map(() => [] as EpochRow[]);
+  return {
+    async onEpoch(k, epoch, rows, seconds) {
+      histories[k].push(...rows);
+      const verdict = await settings.onEpochEnd?.(group[k], {
+        epoch,
+        epochs: job.epochs[k],
+        rows,
+        history: histories[k],
+        seconds,
+        elapsed: (performance.now() - start) / 1000,
+      });
+      return verdict === "stop";
+    },
+    async onFinish(k, weights, outcome) {
+      writeWeights(runs[group[k]].model, weights);
+      const result: GridResult = {
+        ...outcome,
+        seconds: (performance.now() - start) / 1000,
+        gradients: "dense",
+        ...how,
+      };
+      results[group[k]] = result;
+      await settings.onRunEnd?.(group[k], result);
+    },
+  };
 }
 
 async function trainSideBySide(
@@ -247,132 +294,125 @@ async function trainSideBySide(
   start: number,
   results: GridResult[],
 ): Promise<void> {
-  const { batchSize, seed, divergenceLoss, validation } = settings;
-  const members = group.map((i) => runs[i]);
-  const sizes = layerSizes(members[0].model);
-  for (const run of members) createOptimizer(run.optimizer ?? ORIGINAL_OPTIMIZER).dispose(); // validates
-  const specs = members.map((run) => ({
-    optimizer: run.optimizer ?? ORIGINAL_OPTIMIZER,
-    dropout: dropoutRate(run.model),
-  }));
-  const net = createWideNet(sizes, specs, batchSize);
-  members.forEach((run, k) => setModelWeights(net, k, readWeights(run.model)));
-  const states: RunState[] = members.map((run, k) => ({
-    index: group[k],
-    epochs: run.epochs ?? settings.epochs,
-    history: [],
-    diverged: null,
-    stopped: false,
-    completed: 0,
-    lossSum: 0,
-    correctSum: 0,
-    done: false,
-  }));
-  const K = members.length;
-  const batches = Math.ceil(data.count / batchSize);
-  const maxEpochs = Math.max(...states.map((s) => s.epochs));
-  const anyDropout = specs.some((s) => s.dropout > 0);
-  const batchImages = new Float32Array(batchSize * IMAGE_PIXELS);
-  const batchLabels = new Int32Array(batchSize);
-  const head: HeadResult = { loss: new Float64Array(K), correct: new Int32Array(K) };
-  const learningRates = new Float64Array(K);
-  const active = new Uint8Array(K);
-  const threadsBefore = threadedBlas()?.info.threads ?? 1;
-  const kernels = { blas, wide: chooseWideBlas(blas, net, settings.threads ?? "auto") };
-  const threads = kernels.wide === blas ? 1 : kernels.wide.info.threads ?? 1;
-  const evaluator = validation ? createEvaluator(kernels, net) : null;
-  const finish = async (k: number) => {
-    const state = states[k];
-    state.done = true;
-    writeWeights(members[k].model, getModelWeights(net, k));
-    clearModel(net, k);
-    const result: GridResult = {
-      history: state.history,
-      diverged: state.diverged,
-      stopped: state.stopped,
-      epochs: state.completed,
-      seconds: (performance.now() - start) / 1000,
-      gradients: "dense",
-      sharedWith: K,
-      threads,
-    };
-    results[state.index] = result;
-    await settings.onRunEnd?.(state.index, result);
-  };
-
-  try {
-    for (let epoch = 1; epoch <= maxEpochs && states.some((s) => !s.done); epoch++) {
-      const epochStart = performance.now();
-      const augment = members[0].augment;
-      const pixels = augment ? augment(data.images, epoch) : data.images;
-      const order = permutation(data.count, createRng(deriveSeed(seed, epoch)));
-      const rngs: (Rng | null)[] | null = anyDropout
-        ? specs.map((s) => (s.dropout > 0 ? createRng(deriveSeed(seed, epoch, 1)) : null))
-        : null;
-      for (const state of states) state.lossSum = state.correctSum = 0;
-      for (let b = 0; b < batches && states.some((s) => !s.done); b++) {
-        const indices = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.count));
-        const rows = indices.length;
-        for (let i = 0; i < rows; i++) {
-          const j = indices[i];
-          batchImages.set(
-            pixels.subarray(j * IMAGE_PIXELS, (j + 1) * IMAGE_PIXELS),
-            i * IMAGE_PIXELS,
-          );
-          batchLabels[i] = data.labels[j];
-        }
-        const step = (epoch - 1) * batches + b;
-        states.forEach((state, k) => {
-          active[k] = state.done ? 0 : 1;
-          const run = members[k];
-          learningRates[k] = run.learningRateAt?.(step, batches) ?? specs[k].optimizer.learningRate;
-        });
-        forward(kernels, net, batchImages, rows, rngs);
-        lossHead(net, batchLabels, rows, head);
-        backward(kernels, net, batchImages, rows);
-        updateModels(blas, net, learningRates, active);
-        for (let k = 0; k < K; k++) {
-          const state = states[k];
-          if (state.done) continue;
-          const loss = head.loss[k];
-          if (!(loss <= divergenceLoss)) { // NaN fails every comparison
-            state.diverged = { epoch, batch: b + 1, loss };
-            await finish(k);
-            continue;
-          }
-          state.lossSum += loss * rows;
-          state.correctSum += head.correct[k];
-        }
-      }
-      const running = states.some((s) => !s.done);
-      const evaluation = running && evaluator && validation ? evaluator(validation) : null;
-      for (let k = 0; k < K; k++) {
-        const state = states[k];
-        if (state.done) continue;
-        const rows: EpochRow[] = [{
-          epoch,
-          split: "train",
-          loss: state.lossSum / data.count,
-          accuracy: state.correctSum / data.count,
-        }];
-        if (evaluation) rows.push({ epoch, split: "validation", ...evaluation[k] });
-        state.history.push(...rows);
-        state.completed = epoch;
-        const verdict = await settings.onEpochEnd?.(state.index, {
-          epoch,
-          epochs: state.epochs,
-          rows,
-          history: state.history,
-          seconds: (performance.now() - epochStart) / 1000,
-          elapsed: (performance.now() - start) / 1000,
-        });
-        if (verdict === "stop") state.stopped = true;
-        if (state.stopped || epoch >= state.epochs) await finish(k);
-      }
-    }
-  } finally {
-    if (kernels.wide !== blas) kernels.wide.setThreads(threadsBefore);
+  const job = passJob(group, runs, data, settings);
+  const workers = chooseWorkers(job, settings.workers ?? 1);
+  if (workers > 1) {
+    await trainInWorkers(workers, group, runs, job, settings, start, results);
+    return;
   }
+  const threadsBefore = threadedBlas()?.info.threads ?? 1;
+  const wide = chooseWideBlas(blas, job, settings.threads ?? "auto");
+  const threads = wide === blas ? 1 : wide.info.threads ?? 1;
+  const how = { sharedWith: group.length, threads };
+  try {
+    await runSharedPass(
+      { blas, wide },
+      job,
+      mainHooks(group, runs, job, settings, start, results, how),
+    );
+  } finally {
+    if (wide !== blas) wide.setThreads(threadsBefore);
+  }
+}
+
+/** How many workers to split a pass over: 1 unless asked, and never more than runs. */
+function chooseWorkers(job: PassJob, workers: number): number {
+  if (job.augment !== undefined || workers < 2 || threadedBlas() === null) return 1;
+  return Math.min(workers, job.specs.length);
+}
+
+/**
+ * Splits the runs of a pass over workers (each a pass of its own on a threaded OpenBLAS with one
+ * thread), the data shared, not copied per worker; learning rates cross as tables.
+ */
+async function trainInWorkers(
+  workers: number,
+  group: number[],
+  runs: readonly GridRun[],
+  job: PassJob,
+  settings: Settings,
+  start: number,
+  results: GridResult[],
+): Promise<void> {
+  const library = threadedBlas()!;
+  const share = (split: PassData): PassData => {
+    const images = new Float32Array(new SharedArrayBuffer(split.images.byteLength));
+    images.set(split.images);
+    const labels = new Uint8Array(new SharedArrayBuffer(split.labels.byteLength));
+    labels.set(split.labels);
+    return { images, labels, count: split.count };
+  };
+  const data = share(job.data);
+  const validation = job.validation ? share(job.validation) : null;
+  const batches = Math.ceil(job.data.count / job.batchSize);
+  const maxSteps = Math.max(...job.epochs) * batches;
+  const parts = Array.from(
+    { length: workers },
+    (_, w) => group.map((_, k) => k).filter((k) => k % workers === w),
+  );
+  await Promise.all(parts.map((members) => {
+    const indices = members.map((k) => group[k]);
+    const part: PassJob = {
+      ...job,
+      specs: members.map((k) => job.specs[k]),
+      weights: members.map((k) => job.weights[k]),
+      epochs: members.map((k) => job.epochs[k]),
+    };
+    const hooks = mainHooks(indices, runs, part, settings, start, results, {
+      sharedWith: group.length,
+      threads: 1,
+    });
+    const workerJob: WorkerJob = {
+      sizes: part.sizes,
+      specs: part.specs,
+      weights: part.weights,
+      data,
+      validation,
+      batchSize: part.batchSize,
+      seed: part.seed,
+      epochs: part.epochs,
+      divergenceLoss: part.divergenceLoss,
+      learningRates: members.map((k) =>
+        Float64Array.from({ length: maxSteps }, (_, step) => job.learningRate(k, step, batches))
+      ),
+    };
+    return runWorker(workerJob, library, hooks);
+  }));
+}
+
+function runWorker(job: WorkerJob, library: Blas, hooks: PassHooks): Promise<void> {
+  const worker = new Worker(new URL("./grid_worker.ts", import.meta.url), { type: "module" });
+  return new Promise<void>((resolve, reject) => {
+    // Messages are handled one at a time, in order, even though the hooks are async.
+    let queue = Promise.resolve();
+    worker.onmessage = (event: MessageEvent) => {
+      const message = event.data;
+      queue = queue.then(async () => {
+        if (message.type === "epoch") {
+          const stop = await hooks.onEpoch(message.k, message.epoch, message.rows, message.seconds);
+          worker.postMessage({ type: "verdict", stop });
+        } else if (message.type === "finish") {
+          await hooks.onFinish(message.k, message.weights, message.outcome);
+        } else if (message.type === "done") {
+          worker.terminate();
+          resolve();
+        } else if (message.type === "error") {
+          worker.terminate();
+          reject(new Error(`Cannot train grid in a worker: ${message.message}`));
+        }
+      }).catch((error) => {
+        worker.terminate();
+        reject(error);
+      });
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      worker.terminate();
+      reject(new Error(`Cannot train grid in a worker: ${event.message}`));
+    };
+    const info = library.info;
+    worker.postMessage({ type: "job", job, blasPath: info.path, coreType: info.core });
+  });
 }
 
 /**
@@ -380,7 +420,7 @@ async function trainSideBySide(
  * threads, or when `"auto"` measures it at least a quarter faster than one thread on this
  * grid's forward product (best of five each, alternated); else the serial `blas`.
  */
-function chooseWideBlas(blas: Blas, net: WideNet, threads: number | "auto"): Blas {
+function chooseWideBlas(blas: Blas, job: PassJob, threads: number | "auto"): Blas {
   const cores = navigator.hardwareConcurrency ?? 1;
   if (threads === 1 || cores < 2) return blas;
   const threaded = threadedBlas();
@@ -390,14 +430,15 @@ function chooseWideBlas(blas: Blas, net: WideNet, threads: number | "auto"): Bla
     threaded.setThreads(wanted);
     return threaded;
   }
-  const [inputs, units] = net.sizes;
-  const rows = net.maxRows, wide = net.models * units;
+  const [inputs, units] = job.sizes;
+  const rows = job.batchSize, wide = job.specs.length * units;
   const x = new Float32Array(rows * inputs).fill(0.5);
+  const w = new Float32Array(wide * inputs).fill(0.01);
   const out = new Float32Array(rows * wide);
   const time = (lib: Blas) => {
     const begin = performance.now();
     for (let i = 0; i < 3; i++) {
-      lib.sgemm(false, true, rows, wide, inputs, 1, x, inputs, net.params, inputs, 0, out, wide);
+      lib.sgemm(false, true, rows, wide, inputs, 1, x, inputs, w, inputs, 0, out, wide);
     }
     return performance.now() - begin;
   };
@@ -411,33 +452,4 @@ function chooseWideBlas(blas: Blas, net: WideNet, threads: number | "auto"): Bla
   if (many < 0.75 * one) return threaded;
   threaded.setThreads(1);
   return blas;
-}
-
-/** Validation loss and accuracy of all K models, in chunks of {@linkcode EVAL_ROWS}. */
-function createEvaluator(kernels: StepBlas, net: WideNet) {
-  const acts = net.acts.map((
-    a,
-    l,
-  ) => (l === 0 ? a : new Float32Array(EVAL_ROWS * net.models * net.sizes[l])));
-  const head: HeadResult = {
-    loss: new Float64Array(net.models),
-    correct: new Int32Array(net.models),
-  };
-  return (split: Split) => {
-    const loss = new Float64Array(net.models), correct = new Float64Array(net.models);
-    for (let startRow = 0; startRow < split.count; startRow += EVAL_ROWS) {
-      const rows = Math.min(EVAL_ROWS, split.count - startRow);
-      const x = split.images.subarray(startRow * IMAGE_PIXELS, (startRow + rows) * IMAGE_PIXELS);
-      forward(kernels, net, x, rows, null, acts);
-      lossHead(net, split.labels.subarray(startRow, startRow + rows), rows, head, false, acts);
-      for (let k = 0; k < net.models; k++) {
-        loss[k] += head.loss[k] * rows;
-        correct[k] += head.correct[k];
-      }
-    }
-    return Array.from({ length: net.models }, (_, k) => ({
-      loss: loss[k] / split.count,
-      accuracy: correct[k] / split.count,
-    }));
-  };
 }

@@ -198,6 +198,37 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "trainGrid() split over two workers gives the same histories, weights and stops",
+  ignore: !HAS_BLAS || threadedBlas() === null,
+  fn: async () => {
+    const cases = CASES.filter((c) => !c.augment);
+    const one = runsOf(cases), two = runsOf(cases);
+    const stopAt = (run: number, epoch: number) =>
+      run === 1 && epoch === 1 ? "stop" as const : undefined;
+    const seen: string[] = [];
+    const options = { epochs: EPOCHS, seed: 3, validation, threads: 1 };
+    const a = await trainGrid(one, small, {
+      ...options,
+      onEpochEnd: (run, { epoch }) => stopAt(run, epoch),
+    });
+    const b = await trainGrid(two, small, {
+      ...options,
+      workers: 2,
+      onEpochEnd: (run, { epoch }) => (seen.push(`${run}:${epoch}`), stopAt(run, epoch)),
+    });
+    assert.ok(seen.includes("1:1") && !seen.includes("1:2"), "run 1 stopped after epoch 1");
+    cases.forEach((c, i) => {
+      assertSameHistory(`${c.label} (workers)`, b[i], a[i]);
+      assert.equal(b[i].stopped, a[i].stopped);
+      if (a[i].diverged) return;
+      const [ea, eb] = [evaluateModel(one[i].model, probe), evaluateModel(two[i].model, probe)];
+      assert.ok(Math.abs(ea.loss - eb.loss) <= TOLERANCE, `${c.label}: final weights`);
+    });
+    [...one, ...two].forEach((run) => run.model.dispose());
+  },
+});
+
 Deno.test("trainGrid() calls onEpochEnd per run and stops only the run that asks", async () => {
   const runs = runsOf(CASES.slice(0, 2));
   const seen: string[] = [];
@@ -228,6 +259,7 @@ Deno.test("trainGrid() rejects bad options, naming them", async (t) => {
     ],
     ["batch size", () => trainGrid(runs, small, { batchSize: 1.5 }), /option batchSize is 1.5/],
     ["threads", () => trainGrid(runs, small, { threads: 0 }), /option threads is 0/],
+    ["workers", () => trainGrid(runs, small, { workers: 0.5 }), /option workers is 0.5/],
     ["run epochs", () => trainGrid([{ ...runs[0], epochs: -1 }], small), /run 1's epochs is -1/],
     [
       "empty data",
