@@ -90,8 +90,9 @@ export interface GridBench {
   cpu_seconds: number;
   /** Peak resident memory of the process (VmHWM), data and all. */
   peak_rss_mb: number;
-  /** Threads the wide products used. */
+  /** Threads the wide products used, and workers the pass was split over. */
   threads: number;
+  workers: number;
   /** OpenBLAS core, and the one it picks on its own. */
   core: string | null;
   stock_core: string | null;
@@ -119,6 +120,7 @@ async function measureGrid(epochs: number): Promise<GridBench> {
     cpu_seconds: (cpu.user + cpu.system) / 1e6,
     peak_rss_mb: peakRssMb(),
     threads: results[0].threads,
+    workers: results[0].workers,
     core: info.blas?.core ?? null,
     stock_core: info.blas?.stockCore ?? info.blas?.core ?? null,
     val_accuracy: results.map((r) => r.history.at(-1)?.accuracy ?? NaN),
@@ -302,7 +304,7 @@ function gridTable(grid: GridBench, torch: (GridBench & { name: string })[]): st
   return [
     "| 8-rate grid, 3 epochs each | seconds | CPU seconds | peak MiB | × PyTorch loop | × (CPU) |",
     "|---|--:|--:|--:|--:|--:|",
-    row(`trainGrid, side by side (${grid.threads} thread(s))`, grid),
+    row(`trainGrid, side by side (${grid.workers} worker(s), ${grid.threads} thread(s))`, grid),
     ...torch.map((t) => row(t.name, t)),
   ].join("\n").replace("8-rate grid, 3 epochs", `${grid.runs}-rate grid, ${grid.epochs} epochs`);
 }
@@ -415,7 +417,8 @@ async function main(): Promise<void> {
   if (grid) {
     console.log(
       `\nGrid: ${grid.runs} learning rates 0.001–0.2, ${grid.epochs} epochs each, validation every ` +
-        `epoch (trainGrid: ${grid.threads} thread(s) on the wide products).\n`,
+        `epoch (trainGrid: ${grid.workers} worker(s), ${grid.threads} thread(s) on the wide ` +
+        `products).\n`,
     );
     console.log(gridTable(grid, torchGrids));
   }

@@ -89,11 +89,13 @@ export interface TrainGridOptions {
    * Workers to split a pass over, each training its share of the runs on its own core (with a
    * threaded OpenBLAS at one thread each, the data shared rather than copied). Pays when the
    * other cores are free: everything runs in parallel, not just the wide products. Runs that
-   * augment stay in the main thread. Default 1.
+   * augment stay in the main thread. `"auto"` (the default) uses one worker per core for a pass
+   * long enough to repay starting them (about 5 s or more on one core) when the quick timing of
+   * `threads` finds the other cores free; else 1 (no worker).
    *
    * @example 2
    */
-  workers?: number;
+  workers?: number | "auto";
 }
 
 /** What a run trained by {@linkcode trainGrid} gives back: `train()`'s result, and how it ran. */
@@ -102,6 +104,8 @@ export interface GridResult extends TrainResult {
   sharedWith: number;
   /** Threads of the wide products in its pass (1 when alone or serial). */
   threads: number;
+  /** Workers its pass was split over (1: the main thread). */
+  workers: number;
 }
 
 const GRID_DEFAULTS = { epochs: 30, batchSize: 64, seed: 0, divergenceLoss: 100 } as const;
@@ -149,7 +153,9 @@ export async function trainGrid(
   if (settings.threads !== undefined && settings.threads !== "auto") {
     positiveInteger(where, "option threads", settings.threads);
   }
-  if (settings.workers !== undefined) positiveInteger(where, "option workers", settings.workers);
+  if (settings.workers !== undefined && settings.workers !== "auto") {
+    positiveInteger(where, "option workers", settings.workers);
+  }
   runs.forEach((run, i) => {
     if (run.epochs !== undefined) positiveInteger(where, `run ${i + 1}'s epochs`, run.epochs);
   });
@@ -219,7 +225,8 @@ async function trainAlone(
       ? { onEpochEnd: (info) => settings.onEpochEnd!(index, info) }
       : undefined,
   });
-  return { ...result, seconds: (performance.now() - start) / 1000, sharedWith: 1, threads: 1 };
+  const seconds = (performance.now() - start) / 1000;
+  return { ...result, seconds, sharedWith: 1, threads: 1, workers: 1 };
 }
 
 /** Builds a pass job for the runs of one group (their initial weights read from the models). */
@@ -255,7 +262,7 @@ function mainHooks(
   settings: Settings,
   start: number,
   results: GridResult[],
-  how: { sharedWith: number; threads: number },
+  how: { sharedWith: number; threads: number; workers: number },
 ): PassHooks {
   const histories = group.map(() => [] as EpochRow[]);
   return {
@@ -295,7 +302,7 @@ async function trainSideBySide(
   results: GridResult[],
 ): Promise<void> {
   const job = passJob(group, runs, data, settings);
-  const workers = chooseWorkers(job, settings.workers ?? 1);
+  const workers = chooseWorkers(job, settings.workers ?? "auto");
   if (workers > 1) {
     await trainInWorkers(workers, group, runs, job, settings, start, results);
     return;
@@ -303,7 +310,7 @@ async function trainSideBySide(
   const threadsBefore = threadedBlas()?.info.threads ?? 1;
   const wide = chooseWideBlas(blas, job, settings.threads ?? "auto");
   const threads = wide === blas ? 1 : wide.info.threads ?? 1;
-  const how = { sharedWith: group.length, threads };
+  const how = { sharedWith: group.length, threads, workers: 1 };
   try {
     await runSharedPass(
       { blas, wide },
@@ -315,10 +322,18 @@ async function trainSideBySide(
   }
 }
 
-/** How many workers to split a pass over: 1 unless asked, and never more than runs. */
-function chooseWorkers(job: PassJob, workers: number): number {
-  if (job.augment !== undefined || workers < 2 || threadedBlas() === null) return 1;
-  return Math.min(workers, job.specs.length);
+/** Seconds of one model's step on one core, about (for deciding whether workers pay). */
+const STEP_SECONDS = 0.0004;
+
+/** How many workers to split a pass over (see {@linkcode TrainGridOptions.workers}). */
+function chooseWorkers(job: PassJob, workers: number | "auto"): number {
+  const cores = navigator.hardwareConcurrency ?? 1;
+  const runs = job.specs.length;
+  if (job.augment !== undefined || runs < 2 || threadedBlas() === null) return 1;
+  if (workers !== "auto") return Math.min(workers, runs);
+  const steps = Math.max(...job.epochs) * Math.ceil(job.data.count / job.batchSize);
+  if (cores < 2 || runs * steps * STEP_SECONDS < 5) return 1;
+  return otherCoresFree(threadedBlas()!, job, cores) ? Math.min(cores, runs) : 1;
 }
 
 /**
@@ -361,6 +376,7 @@ async function trainInWorkers(
     const hooks = mainHooks(indices, runs, part, settings, start, results, {
       sharedWith: group.length,
       threads: 1,
+      workers,
     });
     const workerJob: WorkerJob = {
       sizes: part.sizes,
@@ -417,39 +433,44 @@ function runWorker(job: WorkerJob, library: Blas, hooks: PassHooks): Promise<voi
 
 /**
  * The library for the wide products: the threaded one with every core when the caller asks for
- * threads, or when `"auto"` measures it at least a quarter faster than one thread on this
- * grid's forward product (best of five each, alternated); else the serial `blas`.
+ * threads, or when `"auto"` finds the other cores free ({@linkcode otherCoresFree}); else the
+ * serial `blas`.
  */
 function chooseWideBlas(blas: Blas, job: PassJob, threads: number | "auto"): Blas {
   const cores = navigator.hardwareConcurrency ?? 1;
   if (threads === 1 || cores < 2) return blas;
   const threaded = threadedBlas();
   if (threaded === null) return blas;
-  const wanted = threads === "auto" ? cores : threads;
-  if (threads !== "auto") {
-    threaded.setThreads(wanted);
-    return threaded;
-  }
+  if (threads === "auto" && !otherCoresFree(threaded, job, cores)) return blas;
+  threaded.setThreads(threads === "auto" ? cores : threads);
+  return threaded;
+}
+
+/**
+ * Whether this grid's wide forward product runs at least a third faster on every core than on
+ * one (best of five each, alternated): the sign that the other cores are free, which on a shared
+ * machine they often are not. Leaves the library at one thread.
+ */
+function otherCoresFree(threaded: Blas, job: PassJob, cores: number): boolean {
   const [inputs, units] = job.sizes;
   const rows = job.batchSize, wide = job.specs.length * units;
   const x = new Float32Array(rows * inputs).fill(0.5);
   const w = new Float32Array(wide * inputs).fill(0.01);
   const out = new Float32Array(rows * wide);
-  const time = (lib: Blas) => {
+  const time = () => {
     const begin = performance.now();
     for (let i = 0; i < 3; i++) {
-      lib.sgemm(false, true, rows, wide, inputs, 1, x, inputs, w, inputs, 0, out, wide);
+      threaded.sgemm(false, true, rows, wide, inputs, 1, x, inputs, w, inputs, 0, out, wide);
     }
     return performance.now() - begin;
   };
   let one = Infinity, many = Infinity;
   for (let round = 0; round < 5; round++) {
     threaded.setThreads(1);
-    one = Math.min(one, time(threaded));
-    threaded.setThreads(wanted);
-    many = Math.min(many, time(threaded));
+    one = Math.min(one, time());
+    threaded.setThreads(cores);
+    many = Math.min(many, time());
   }
-  if (many < 0.75 * one) return threaded;
   threaded.setThreads(1);
-  return blas;
+  return many < 0.75 * one;
 }
