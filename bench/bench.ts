@@ -1,7 +1,10 @@
 /**
  * `deno task bench`: how fast one epoch of the original recipe (51,000 images, batch 64, SGD 0.01
- * with momentum 0.5) trains on each backend, side by side with PyTorch when Debian's
- * python3-torch is installed. Each configuration runs in its own process, one after another.
+ * with momentum 0.5) trains on each backend, and how fast an 8-rate learning-rate grid trains
+ * the way the notebooks train grids (`trainGrid`), side by side with PyTorch when Debian's
+ * python3-torch is installed: its epoch and its loop over the same 8 rates, each with OpenBLAS's
+ * default core and with the best core for this CPU. Each configuration runs in its own process,
+ * one after another.
  *
  * ```sh
  * deno task bench            # table
@@ -9,6 +12,7 @@
  * ```
  *
  * Flags: `--epochs N` timed epochs per backend, the fastest is reported (default 2);
+ * `--grid-epochs E` epochs of the grid (default 3); `--no-grid` skips it;
  * `--cpu-steps N` steps timed on the slow cpu backend, extrapolated to an epoch (default 150);
  * `--only NAME` run one configuration; `--json`.
  *
@@ -16,12 +20,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { setupBackend } from "../lib/backend/backend.ts";
 import { datasetDir, IMAGE_PIXELS, loadMnist, loadSplits } from "../lib/data/mnist.ts";
 import { createModel } from "../lib/model/network.ts";
 import { projectPath } from "../lib/util/paths.ts";
 import { predictProbabilities } from "../lib/model/predict.ts";
 import { train } from "../lib/train/train.ts";
+import { trainGrid } from "../lib/train/grid.ts";
+import { cpuFeatures } from "../lib/backend/cpu.ts";
 
 /** One configuration's measurements. */
 export interface BenchResult {
@@ -65,6 +72,72 @@ const CONFIGS: Config[] = [
 ];
 
 const WARMUP_STEPS = 20;
+
+/** Runs of the grid: learning rates from 0.001 to 0.2, log-spaced. */
+export const GRID_RUNS = 8;
+
+/** The grid's learning rates. */
+export function gridRates(runs = GRID_RUNS): number[] {
+  return Array.from({ length: runs }, (_, i) => 0.001 * (0.2 / 0.001) ** (i / (runs - 1)));
+}
+
+/** The grid's measurement. */
+export interface GridBench {
+  runs: number;
+  epochs: number;
+  seconds: number;
+  /** CPU seconds of the process while it trained (user + system): less noisy on a busy machine. */
+  cpu_seconds: number;
+  /** Peak resident memory of the process (VmHWM), data and all. */
+  peak_rss_mb: number;
+  /** Threads the wide products used, and workers the pass was split over. */
+  threads: number;
+  workers: number;
+  /** OpenBLAS core, and the one it picks on its own. */
+  core: string | null;
+  stock_core: string | null;
+  val_accuracy: number[];
+}
+
+/** Trains the 8-rate grid the way notebooks 05/06 do: same initial weights, validation per epoch. */
+async function measureGrid(epochs: number): Promise<GridBench> {
+  const info = await setupBackend({ log: false });
+  const { train: data, validation } = await loadSplits();
+  const runs = gridRates().map((learningRate) => ({
+    model: createModel({ seed: 0 }),
+    optimizer: { kind: "sgd" as const, learningRate, momentum: 0.5 },
+  }));
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const results = await trainGrid(runs, data, { epochs, seed: 0, validation });
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  runs.forEach((run) => run.model.dispose());
+  return {
+    runs: runs.length,
+    epochs,
+    seconds,
+    cpu_seconds: (cpu.user + cpu.system) / 1e6,
+    peak_rss_mb: peakRssMb(),
+    threads: results[0].threads,
+    workers: results[0].workers,
+    core: info.blas?.core ?? null,
+    stock_core: info.blas?.stockCore ?? info.blas?.core ?? null,
+    val_accuracy: results.map((r) => r.history.at(-1)?.accuracy ?? NaN),
+  };
+}
+
+/** Peak resident set of this process in MiB, from /proc (current RSS where that is missing). */
+function peakRssMb(): number {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const kb = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1]);
+    if (Number.isFinite(kb)) return kb / 1024;
+  } catch {
+    // not Linux
+  }
+  return Deno.memoryUsage().rss / 2 ** 20;
+}
 
 /** Measures one configuration in this process. */
 async function measure(
@@ -143,45 +216,65 @@ async function dataLoadSeconds(): Promise<number> {
 }
 
 async function runWorker(config: Config, args: string[]): Promise<BenchResult | null> {
+  return await runBenchProcess(config.name, ["--worker", JSON.stringify(config), ...args]);
+}
+
+async function runBenchProcess<T>(name: string, args: string[]): Promise<T | null> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      projectPath("bench", "bench.ts"),
-      "--worker",
-      JSON.stringify(config),
-      ...args,
-    ],
+    args: ["run", "-A", projectPath("bench", "bench.ts"), ...args],
     env: { NO_COLOR: "1" },
     stderr: "inherit",
   }).output();
   const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
   if (output.code !== 0) {
-    console.error(`bench: ${config.name} failed (exit ${output.code})`);
+    console.error(`bench: ${name} failed (exit ${output.code})`);
     return null;
   }
   return JSON.parse(lines.at(-1)!);
 }
 
-async function runTorch(epochs: number): Promise<BenchResult | null> {
-  const python = "/usr/bin/python3";
-  const probe = await new Deno.Command(python, { args: ["-c", "import torch"], stderr: "null" })
+/** The CPU's model name (Deno reads /proc only with --allow-all, so through grep). */
+async function cpuModel(): Promise<string> {
+  const fromDeno = cpuFeatures().model;
+  if (fromDeno !== null) return fromDeno;
+  const output = await new Deno.Command("grep", { args: ["-m1", "^model name", "/proc/cpuinfo"] })
+    .output().catch(() => null);
+  const line = output?.success ? new TextDecoder().decode(output.stdout) : "";
+  return line.split(":")[1]?.trim() || "unknown CPU";
+}
+
+/** Whether Debian's python3-torch can be imported. */
+async function hasTorch(): Promise<boolean> {
+  const probe = await new Deno.Command(PYTHON, { args: ["-c", "import torch"], stderr: "null" })
     .output().catch(() => null);
   if (!probe?.success) {
     console.error("bench: PyTorch not found (apt-get install python3-torch); skipping it");
-    return null;
   }
-  const output = await new Deno.Command(python, {
-    args: [
-      projectPath("bench", "torch_epoch.py"),
-      datasetDir("mnist"),
-      "--epochs",
-      String(epochs),
-    ],
+  return probe?.success ?? false;
+}
+
+const PYTHON = "/usr/bin/python3";
+
+/**
+ * Runs a PyTorch script with one OpenBLAS thread and the given core (`null`: OpenBLAS's own
+ * pick); returns its last line as JSON, labelled with the core.
+ */
+async function runPython<T extends { name: string }>(
+  script: string,
+  args: string[],
+  core: string | null,
+): Promise<(T & { core: string }) | null> {
+  const env: Record<string, string> = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" };
+  if (core !== null) env.OPENBLAS_CORETYPE = core;
+  const output = await new Deno.Command(PYTHON, {
+    args: [projectPath("bench", script), datasetDir("mnist"), ...args],
+    env,
     stderr: "inherit",
   }).output();
   if (!output.success) return null;
-  return JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!);
+  const result = JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!);
+  const label = core === null ? "default core" : `core ${core}`;
+  return { ...result, name: `${result.name}, ${label}`, core: core === null ? "default" : "best" };
 }
 
 function table(rows: BenchResult[], reference: BenchResult | null): string {
@@ -197,6 +290,25 @@ function table(rows: BenchResult[], reference: BenchResult | null): string {
   return [header, "|---|--:|--:|--:|--:|--:|--:|", ...lines].join("\n");
 }
 
+function gridTable(grid: GridBench, torch: (GridBench & { name: string })[]): string {
+  const reference = torch.reduce<GridBench | null>(
+    (a, b) => (a === null || b.seconds < a.seconds ? b : a),
+    null,
+  );
+  const row = (name: string, r: GridBench) =>
+    `| ${name} | ${r.seconds.toFixed(2)} | ${r.cpu_seconds.toFixed(2)} | ${
+      r.peak_rss_mb.toFixed(0)
+    } | ${reference ? (r.seconds / reference.seconds).toFixed(2) : "–"} | ${
+      reference ? (r.cpu_seconds / reference.cpu_seconds).toFixed(2) : "–"
+    } |`;
+  return [
+    "| 8-rate grid, 3 epochs each | seconds | CPU seconds | peak MiB | × PyTorch loop | × (CPU) |",
+    "|---|--:|--:|--:|--:|--:|",
+    row(`trainGrid, side by side (${grid.workers} worker(s), ${grid.threads} thread(s))`, grid),
+    ...torch.map((t) => row(t.name, t)),
+  ].join("\n").replace("8-rate grid, 3 epochs", `${grid.runs}-rate grid, ${grid.epochs} epochs`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -206,9 +318,16 @@ async function main(): Promise<void> {
       "cpu-steps": { type: "string", default: "150" },
       only: { type: "string" },
       json: { type: "boolean", default: false },
+      "grid-worker": { type: "boolean", default: false },
+      "grid-epochs": { type: "string", default: "3" },
+      "no-grid": { type: "boolean", default: false },
     },
   });
   const epochs = Number(values.epochs);
+  if (values["grid-worker"]) {
+    console.log(JSON.stringify(await measureGrid(Number(values["grid-epochs"]))));
+    return;
+  }
   if (values.worker) {
     const config = JSON.parse(values.worker) as Config;
     const maxSteps = config.backend === "cpu" ? Number(values["cpu-steps"]) : null;
@@ -230,16 +349,94 @@ async function main(): Promise<void> {
     const result = await runWorker(config, forward);
     if (result) backends.push(result);
   }
-  const torch = values.only ? null : await runTorch(epochs);
-  if (torch) backends.push(torch);
-  console.log(
-    `\nOne epoch: 51,000 images, batch 64, SGD(0.01, momentum 0.5); fastest of ${epochs}.\n`,
+  const gridEpochs = Number(values["grid-epochs"]);
+  const grid = values.only || values["no-grid"] ? null : await runBenchProcess<GridBench>("grid", [
+    "--grid-worker",
+    "--grid-epochs",
+    String(gridEpochs),
+  ]);
+  // PyTorch with OpenBLAS's own core, and with the best one for this CPU (the core our backend
+  // settled on) when that differs.
+  const best = grid?.core ??
+    backends[0]?.detail?.match(/\((?:serial|pthread|openmp), (\w+)\)/)?.[1] ??
+    null;
+  const stock = grid?.stock_core ?? null;
+  // When OpenBLAS's own pick is already the best core, one run stands for both.
+  const same = best === null || best === stock;
+  const cores: (string | null)[] = same ? [null] : [null, best];
+  const withTorch = !values.only && await hasTorch();
+  const torchEpochs: (BenchResult & { core: string })[] = [];
+  const torchGrids: (GridBench & { name: string; core: string })[] = [];
+  if (same && best !== null) {
+    console.log(`PyTorch: OpenBLAS's own core ${best} is the best one here`);
+  }
+  if (withTorch) {
+    for (const core of cores) {
+      const epoch = await runPython<BenchResult>(
+        "torch_epoch.py",
+        ["--epochs", String(epochs)],
+        core,
+      );
+      if (epoch) torchEpochs.push(epoch);
+      if (grid) {
+        const loop = await runPython<GridBench & { name: string }>(
+          "torch_grid.py",
+          ["--epochs", String(gridEpochs), "--runs", String(grid.runs)],
+          core,
+        );
+        if (loop) torchGrids.push(loop);
+      }
+    }
+  }
+  const fastestTorch = torchEpochs.reduce<BenchResult | null>(
+    (a, b) => (a === null || b.epoch_s < a.epoch_s ? b : a),
+    null,
   );
-  console.log(table(backends, torch));
+  backends.push(...torchEpochs);
+  const cpu = await cpuModel();
+  console.log(
+    `\nOne epoch: 51,000 images, batch 64, SGD(0.01, momentum 0.5); fastest of ${epochs}. ` +
+      `CPU: ${cpu}; OpenBLAS core ${best ?? "?"} (its own pick: ${stock ?? "?"}).\n`,
+  );
+  console.log(table(backends, fastestTorch));
   const fastest = backends.find((b) => b.name.startsWith("wasm-blas"));
-  const ratio = torch && fastest ? fastest.epoch_s / torch.epoch_s : null;
-  if (ratio !== null) console.log(`\nwasm-blas epoch / PyTorch epoch: ${ratio.toFixed(2)}`);
-  if (values.json) console.log(JSON.stringify({ load_s, backends, wasm_blas_over_pytorch: ratio }));
+  const ratios: Record<string, number> = {};
+  for (const t of torchEpochs) {
+    for (const core of same ? ["default", "best"] : [t.core]) {
+      if (fastest) ratios[`epoch_over_pytorch_${core}`] = fastest.epoch_s / t.epoch_s;
+    }
+  }
+  for (const t of torchGrids) {
+    if (grid) {
+      for (const core of same ? ["default", "best"] : [t.core]) {
+        ratios[`grid_over_pytorch_loop_${core}`] = grid.seconds / t.seconds;
+        ratios[`grid_over_pytorch_loop_${core}_cpu`] = grid.cpu_seconds / t.cpu_seconds;
+      }
+    }
+  }
+  if (grid) {
+    console.log(
+      `\nGrid: ${grid.runs} learning rates 0.001–0.2, ${grid.epochs} epochs each, validation every ` +
+        `epoch (trainGrid: ${grid.workers} worker(s), ${grid.threads} thread(s) on the wide ` +
+        `products).\n`,
+    );
+    console.log(gridTable(grid, torchGrids));
+  }
+  for (const [name, value] of Object.entries(ratios)) console.log(`${name}: ${value.toFixed(2)}`);
+  const wasmBlasOverPytorch = fastest && fastestTorch
+    ? fastest.epoch_s / fastestTorch.epoch_s
+    : null;
+  if (values.json) {
+    console.log(JSON.stringify({
+      load_s,
+      cpu,
+      backends,
+      grid,
+      pytorch_grid: torchGrids,
+      ratios,
+      wasm_blas_over_pytorch: wasmBlasOverPytorch,
+    }));
+  }
 }
 
 if (import.meta.main) await main();

@@ -7,7 +7,10 @@
  * - `"cpu"`: tfjs's plain JavaScript backend, when wasm cannot start.
  *
  * `ANN_BACKEND=wasm-blas|wasm|cpu` forces a choice (an error if it cannot be had), `ANN_BLAS_LIB`
- * names the library and `ANN_BLAS_THREADS` its thread count.
+ * names the library, `ANN_BLAS_THREADS` its thread count and `ANN_BLAS_CORETYPE` its OpenBLAS
+ * kernels. Without that, OpenBLAS's own pick is checked against the CPU's instruction sets and
+ * replaced when it is a generic fallback (see `lib/backend/fit_core.ts`); the summary line says
+ * which core runs and why.
  *
  * Why serial OpenBLAS with one thread is the default: measured on the project's shared 2-core
  * machine (OpenBLAS 0.3.21, SkylakeX kernels), µs per `tf.matMul` call including tfjs's own
@@ -27,7 +30,8 @@
  * One training step of the 784-128-64-10 dense model (relu, relu, linear + logSoftmax, NLL,
  * `tf.train.momentum(0.01, 0.5)`, batch 64): stock wasm 9–12 ms, wasm-blas 1.7–2.8 ms with the
  * serial build (1.6–5.4 ms threaded ×1, 3.9 ms ×2); PyTorch 1.13 on the same machine, 1 thread:
- * 1.0 ms. Serial and threaded ×1 are within the noise of a shared machine; two threads lose, as
+ * 1.0 ms. (Since then `train()` runs dense models on the host with this library directly,
+ * `lib/train/host_step.ts`: about 0.42 ms of CPU a step with the Cooperlake kernels.) Serial and threaded ×1 are within the noise of a shared machine; two threads lose, as
  * the matrices are too small to split and the other core is busy. The serial build also starts no
  * thread pool, so it is first in the search order.
  *
@@ -35,7 +39,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { type Blas, BLAS_LIB_ENV, type BlasInfo, formatBlasInfo, loadBlas } from "./blas.ts";
+import { type Blas, BLAS_LIB_ENV, type BlasInfo, formatBlasInfo } from "./blas.ts";
+import { BLAS_CORETYPE_ENV } from "./cpu.ts";
+import { loadFittingBlas } from "./fit_core.ts";
 import { installBlasKernels, uninstallBlasKernels } from "./kernels.ts";
 
 /** The backends {@linkcode setupBackend} can choose, fastest first. */
@@ -102,6 +108,10 @@ const STATE_KEY = Symbol.for("ann.backend.state");
 
 interface BackendState {
   info: BackendInfo | null;
+  /** The library of the last wasm-blas choice. */
+  current: Blas | null;
+  /** What {@linkcode threadedBlas} opened (`null`: none could be; unset: not tried yet). */
+  threaded?: Blas | null;
   libraries: Map<string, Blas>;
 }
 
@@ -167,6 +177,7 @@ export async function setupBackend(options: SetupBackendOptions = {}): Promise<B
         info = makeInfo("wasm", null, `no BLAS: ${blasError}`, null);
       } else {
         installBlasKernels(blas);
+        state.current = blas;
         const reason = forcedBy === null ? "fastest available" : `forced by ${forcedBy}`;
         info = makeInfo("wasm-blas", forcedBy, reason, blas.info);
       }
@@ -175,6 +186,67 @@ export async function setupBackend(options: SetupBackendOptions = {}): Promise<B
   state.info = info;
   if (options.log ?? true) console.log(`backend ${info.summary}`);
   return info;
+}
+
+/**
+ * The BLAS library behind the current `"wasm-blas"` backend, for code that calls it directly on
+ * its own typed arrays (the grid trainer), or `null` on any other backend.
+ *
+ * @returns The open library, or `null`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * await setupBackend({ backend: "wasm", log: false });
+ * assert.equal(currentBlas(), null);
+ * ```
+ */
+export function currentBlas(): Blas | null {
+  const state = backendState();
+  return state.info?.name === "wasm-blas" ? state.current : null;
+}
+
+/** Threaded OpenBLAS builds tried by {@linkcode threadedBlas}, Debian's first. */
+export const THREADED_BLAS_PATHS: readonly string[] = [
+  "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
+  "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0",
+  "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0",
+];
+
+/**
+ * A multi-threaded BLAS for products large enough to split over cores (the grid's wide layers):
+ * the current library if it is threaded, else the first of {@linkcode THREADED_BLAS_PATHS} that
+ * opens (with kernels fitted to the CPU like the main one), else `null`. Opened once per process;
+ * the caller sets its thread count.
+ *
+ * @returns A threaded library, or `null`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const blas = threadedBlas();
+ * assert.ok(blas === null || blas.info.threading !== "serial");
+ * ```
+ */
+export function threadedBlas(): Blas | null {
+  const state = backendState();
+  const current = state.current;
+  if (current !== null && current.info.threading !== "serial") return current;
+  if (state.threaded !== undefined) return state.threaded;
+  state.threaded = null;
+  for (const path of THREADED_BLAS_PATHS) {
+    try {
+      const blas = loadFittingBlas({ path });
+      if (blas.info.threading !== "serial") {
+        state.threaded = blas;
+        break;
+      }
+      blas.close();
+    } catch {
+      // not installed here, or FFI not permitted: try the next
+    }
+  }
+  return state.threaded;
 }
 
 /**
@@ -195,7 +267,7 @@ export function currentBackendInfo(): BackendInfo | null {
 
 function backendState(): BackendState {
   const holder = globalThis as unknown as Record<symbol, BackendState | undefined>;
-  holder[STATE_KEY] ??= { info: null, libraries: new Map() };
+  holder[STATE_KEY] ??= { info: null, current: null, libraries: new Map() };
   return holder[STATE_KEY];
 }
 
@@ -236,10 +308,10 @@ function requestedThreads(option: number | undefined): number {
 
 /** Opens (or reuses) the library; libraries stay open, as kernels may still point into them. */
 function openLibrary(state: BackendState, path: string | undefined, threads: number): Blas {
-  const key = path ?? readEnv(BLAS_LIB_ENV) ?? "";
+  const key = `${path ?? readEnv(BLAS_LIB_ENV) ?? ""}\u0000${readEnv(BLAS_CORETYPE_ENV) ?? ""}`;
   let blas = state.libraries.get(key);
   if (blas === undefined) {
-    blas = loadBlas({ path });
+    blas = loadFittingBlas({ path });
     state.libraries.set(key, blas);
   }
   blas.setThreads(threads);
@@ -279,7 +351,8 @@ function makeInfo(
   reason: string,
   blas: BlasInfo | null,
 ): BackendInfo {
-  const detail = blas === null ? reason : `${formatBlasInfo(blas)} (${reason})`;
+  const core = blas?.coreReason ? `; core: ${blas.coreReason}` : "";
+  const detail = blas === null ? reason : `${formatBlasInfo(blas)}${core} (${reason})`;
   return {
     name,
     tfBackend: name === "cpu" ? "cpu" : "wasm",

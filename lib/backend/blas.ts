@@ -40,6 +40,10 @@ export interface BlasInfo {
   path: string;
   /** Threads a call may use, when the library says (`null` when it does not). */
   threads: number | null;
+  /** Why this core: what OpenBLAS picked and whether it was reloaded with another (see `lib/backend/cpu.ts`). */
+  coreReason?: string;
+  /** The core OpenBLAS picked on its own, before any reload (what other programs get). */
+  stockCore?: string;
 }
 
 /** An opened CBLAS library. */
@@ -67,6 +71,33 @@ export interface Blas {
     c: Float32Array,
     ldc: number,
   ): void;
+  /**
+   * `y = alpha·x + y` over `n` floats (`cblas_saxpy`, unit strides), in place on the views.
+   */
+  saxpy(n: number, alpha: number, x: Float32Array, y: Float32Array): void;
+  /**
+   * `y = alpha·x + beta·y` over `n` floats in one pass (OpenBLAS's `cblas_saxpby`; two passes
+   * elsewhere).
+   */
+  saxpby(n: number, alpha: number, x: Float32Array, beta: number, y: Float32Array): void;
+  /**
+   * Row-major `y = alpha·op(a)·x + beta·y` (`cblas_sgemv`, unit strides), `a` being `m×n` with
+   * leading dimension `lda`; with `transposeA`, `y` has `n` entries (the column sums of `a` for
+   * `x` all ones), else `m`.
+   */
+  sgemv(
+    transposeA: boolean,
+    m: number,
+    n: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    x: Float32Array,
+    beta: number,
+    y: Float32Array,
+  ): void;
+  /** `x = alpha·x` over `n` floats (`cblas_sscal`, unit stride), in place. */
+  sscal(n: number, alpha: number, x: Float32Array): void;
   /**
    * Sets how many threads later calls may use (OpenBLAS only; a no-op elsewhere and for serial
    * builds).
@@ -100,6 +131,14 @@ export interface LoadBlasOptions {
    * @example 1
    */
   threads?: number;
+  /**
+   * OpenBLAS kernel set to load (`OPENBLAS_CORETYPE`, read by the library as it loads), e.g.
+   * `"Haswell"`; unset keeps OpenBLAS's own choice. Only takes effect when this process has not
+   * opened the library already.
+   *
+   * @example "SkylakeX"
+   */
+  coreType?: string;
 }
 
 /** Thrown by {@linkcode loadBlas} when no candidate could be opened; lists what was tried. */
@@ -139,6 +178,35 @@ const SGEMM_PARAMETERS = [
 
 const SYMBOLS = {
   cblas_sgemm: { parameters: SGEMM_PARAMETERS, result: "void" },
+  cblas_saxpy: {
+    parameters: ["i32", "f32", "buffer", "i32", "buffer", "i32"],
+    result: "void",
+    optional: true,
+  },
+  cblas_sgemv: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+    optional: true,
+  },
+  cblas_saxpby: {
+    parameters: ["i32", "f32", "buffer", "i32", "f32", "buffer", "i32"],
+    result: "void",
+    optional: true,
+  },
+  cblas_sscal: { parameters: ["i32", "f32", "buffer", "i32"], result: "void", optional: true },
   openblas_get_config: { parameters: [], result: "pointer", optional: true },
   openblas_get_corename: { parameters: [], result: "pointer", optional: true },
   openblas_get_parallel: { parameters: [], result: "i32", optional: true },
@@ -226,7 +294,7 @@ export function loadBlas(options: LoadBlasOptions = {}): Blas {
     }
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
-      lib = Deno.dlopen(path, SYMBOLS);
+      lib = withCoreType(options.coreType, () => Deno.dlopen(path, SYMBOLS));
     } catch (error) {
       tried.push({ path, reason: describeOpenError(error) });
       if (
@@ -277,6 +345,21 @@ export function formatBlasInfo(info: BlasInfo): string {
   return `${name}${detail} at ${info.path}; ${threads}`;
 }
 
+/** Runs `open` with `OPENBLAS_CORETYPE` set to `core` (when given), then restores the variable. */
+function withCoreType<T>(core: string | undefined, open: () => T): T {
+  if (core === undefined) return open();
+  const saved = readEnv(OPENBLAS_CORETYPE);
+  Deno.env.set(OPENBLAS_CORETYPE, core);
+  try {
+    return open();
+  } finally {
+    if (saved === undefined) Deno.env.delete(OPENBLAS_CORETYPE);
+    else Deno.env.set(OPENBLAS_CORETYPE, saved);
+  }
+}
+
+const OPENBLAS_CORETYPE = "OPENBLAS_CORETYPE";
+
 function wrapLibrary(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Blas {
   const symbols = lib.symbols;
   const sgemmSymbol = symbols.cblas_sgemm;
@@ -323,6 +406,58 @@ function wrapLibrary(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Bl
         c,
         ldc,
       );
+    },
+    saxpy(n, alpha, x, y) {
+      if (x.length < n || y.length < n) {
+        throw new RangeError(
+          `Cannot run saxpy "${path}": the shorter view is ${
+            Math.min(x.length, y.length)
+          } floats, expected at least ${n}`,
+        );
+      }
+      if (symbols.cblas_saxpy) symbols.cblas_saxpy(n, alpha, x, 1, y, 1);
+      else for (let i = 0; i < n; i++) y[i] += alpha * x[i];
+    },
+    saxpby(n, alpha, x, beta, y) {
+      if (x.length < n || y.length < n) {
+        throw new RangeError(
+          `Cannot run saxpby "${path}": the shorter view is ${
+            Math.min(x.length, y.length)
+          } floats, expected at least ${n}`,
+        );
+      }
+      if (symbols.cblas_saxpby) symbols.cblas_saxpby(n, alpha, x, 1, beta, y, 1);
+      else for (let i = 0; i < n; i++) y[i] = alpha * x[i] + beta * y[i];
+    },
+    sgemv(transposeA, m, n, alpha, a, lda, x, beta, y) {
+      checkOperand("a", a, m, n, lda);
+      const [inner, outer] = transposeA ? [m, n] : [n, m];
+      if (x.length < inner || y.length < outer) {
+        throw new RangeError(
+          `Cannot run sgemv "${path}": views x and y are ${x.length} and ${y.length} floats, expected at least ${inner} and ${outer}`,
+        );
+      }
+      if (symbols.cblas_sgemv) {
+        const op = transposeA ? CBLAS_TRANS : CBLAS_NO_TRANS;
+        symbols.cblas_sgemv(CBLAS_ROW_MAJOR, op, m, n, alpha, a, lda, x, 1, beta, y, 1);
+        return;
+      }
+      for (let o = 0; o < outer; o++) {
+        let sum = 0;
+        for (let i = 0; i < inner; i++) {
+          sum += (transposeA ? a[i * lda + o] : a[o * lda + i]) * x[i];
+        }
+        y[o] = alpha * sum + beta * y[o];
+      }
+    },
+    sscal(n, alpha, x) {
+      if (x.length < n) {
+        throw new RangeError(
+          `Cannot run sscal "${path}": the view is ${x.length} floats, expected at least ${n}`,
+        );
+      }
+      if (symbols.cblas_sscal) symbols.cblas_sscal(n, alpha, x, 1);
+      else for (let i = 0; i < n; i++) x[i] *= alpha;
     },
     setThreads(threads) {
       if (!Number.isInteger(threads) || threads < 1) {

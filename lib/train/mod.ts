@@ -1,5 +1,6 @@
 /**
- * The training loop and what it is built from, learning-rate schedules and the range test, resumable sweeps.
+ * The training loop and what it is built from, learning-rate schedules and the range test, resumable
+ * sweeps, and grids of runs trained side by side.
  *
  * @module
  */
@@ -8,4 +9,5 @@ export * from "./lr_finder.ts";
 export * from "./schedules.ts";
 export * from "./sweep.ts";
 export * from "./train.ts";
+export * from "./grid.ts";
 export * from "./trained_model.ts";

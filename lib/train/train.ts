@@ -16,6 +16,8 @@ import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
 import { createOptimizer, type OptimizerConfig } from "../model/optimizer.ts";
 import { evaluateModel } from "../model/predict.ts";
 import { createRng, deriveSeed, permutation } from "../util/random.ts";
+import { currentBlas } from "../backend/backend.ts";
+import { createHostStep, type HostStep, hostTrainable } from "./host_step.ts";
 
 /**
  * One tidy history row: a split's mean loss and accuracy after an epoch. (A type alias rather than
@@ -157,6 +159,11 @@ export async function train(
   if (data.count === 0) throw new RangeError("Cannot train on an empty split: it has 0 examples");
 
   const { fn: computeGradients, path: usedPath } = chooseGradients(model, path);
+  // On wasm-blas a dense model trains on the host, with no tfjs kernel per step (host_step.ts).
+  const blas = usedPath === "dense" && hostTrainable(model) ? currentBlas() : null;
+  const host: HostStep | null = blas === null
+    ? null
+    : createHostStep(model, optimizerConfig, batchSize, blas);
   const optimizer = createOptimizer(optimizerConfig);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const batches = Math.ceil(data.count / batchSize);
@@ -191,16 +198,21 @@ export async function train(
         }
         const step = (epoch - 1) * batches + b;
         const learningRate = learningRateAt?.(step, batches) ?? optimizerConfig.learningRate;
-        const { loss, correct } = tf.tidy(() => {
-          const x = tf.tensor2d(batchImages.subarray(0, rows * IMAGE_PIXELS), [rows, IMAGE_PIXELS]);
-          const { loss, correct, gradients } = computeGradients(
-            x,
-            batchLabels.subarray(0, rows),
-            dropoutRng,
-          );
-          optimizer.step(variables, gradients, learningRate);
-          return { loss, correct };
-        });
+        const { loss, correct } = host
+          ? host.step(batchImages, batchLabels, rows, learningRate, dropoutRng)
+          : tf.tidy(() => {
+            const x = tf.tensor2d(batchImages.subarray(0, rows * IMAGE_PIXELS), [
+              rows,
+              IMAGE_PIXELS,
+            ]);
+            const { loss, correct, gradients } = computeGradients(
+              x,
+              batchLabels.subarray(0, rows),
+              dropoutRng,
+            );
+            optimizer.step(variables, gradients, learningRate);
+            return { loss, correct };
+          });
         if (!(loss <= divergenceLoss)) { // NaN fails every comparison
           diverged = { epoch, batch: b + 1, loss };
           break;
@@ -227,6 +239,7 @@ export async function train(
       const rows: EpochRow[] = [
         { epoch, split: "train", loss: lossSum / data.count, accuracy: correctSum / data.count },
       ];
+      host?.sync();
       if (validation) {
         rows.push({ epoch, split: "validation", ...evaluateModel(model, validation) });
       }
@@ -243,6 +256,7 @@ export async function train(
       if (verdict === "stop") stopped = true;
     }
   } finally {
+    host?.sync();
     optimizer.dispose();
   }
   return { history, diverged, stopped, epochs: completed, seconds: elapsed(), gradients: usedPath };

@@ -10,7 +10,7 @@ import {
 } from "../../lib/backend/kernels.ts";
 import { BACKEND_NAMES, currentBackendInfo, setupBackend } from "../../lib/backend/backend.ts";
 
-const ENV_NAMES = ["ANN_BACKEND", "ANN_BLAS_LIB", "ANN_BLAS_THREADS"];
+const ENV_NAMES = ["ANN_BACKEND", "ANN_BLAS_LIB", "ANN_BLAS_THREADS", "ANN_BLAS_CORETYPE"];
 
 /** Whether this machine has a CBLAS (found with the environment as the test run was given it). */
 const HAS_BLAS = (() => {
@@ -64,7 +64,11 @@ Deno.test({
       assert.equal(info.reason, "fastest available");
       assert.ok(info.blas !== null);
       assert.equal(info.blas.threads === null || info.blas.threads === 1, true, "one thread");
-      assert.equal(info.summary, `wasm-blas: ${formatBlasInfo(info.blas)} (fastest available)`);
+      const core = info.blas.coreReason ? `; core: ${info.blas.coreReason}` : "";
+      assert.equal(
+        info.summary,
+        `wasm-blas: ${formatBlasInfo(info.blas)}${core} (fastest available)`,
+      );
       assert.equal(blasKernelsInstalled(), true);
       resetBlasKernelStats();
       tf.tidy(() => tf.matMul(tf.ones([3, 4]), tf.ones([4, 2])).dataSync());

@@ -402,3 +402,83 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "saxpy(), saxpby(), sscal() and sgemv() match their definitions, and check view lengths",
+  ignore: NO_BLAS,
+  fn: async (t) => {
+    let state = 5;
+    const random = (n: number) =>
+      Float32Array.from(
+        { length: n },
+        () => ((state = (state * 48271) % 2147483647) / 2147483647) * 2 - 1,
+      );
+    const close = (got: Float32Array, want: ArrayLike<number>, label: string) => {
+      for (let i = 0; i < want.length; i++) {
+        assert.ok(
+          Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])),
+          `${label}[${i}]: ${got[i]} vs ${want[i]}`,
+        );
+      }
+    };
+    const n = 1001;
+    await t.step("saxpy", () => {
+      const x = random(n), y = random(n);
+      const want = Array.from(y, (v, i) => v + 0.75 * x[i]);
+      blas!.saxpy(n, 0.75, x, y);
+      close(y, want, "y");
+    });
+    await t.step("saxpby", () => {
+      const x = random(n), y = random(n);
+      const want = Array.from(y, (v, i) => 2 * x[i] - 0.5 * v);
+      blas!.saxpby(n, 2, x, -0.5, y);
+      close(y, want, "y");
+    });
+    await t.step("sscal", () => {
+      const x = random(n);
+      const want = Array.from(x, (v) => 0.3 * v);
+      blas!.sscal(n, 0.3, x);
+      close(x, want, "x");
+    });
+    await t.step("sgemv both ways, with a leading dimension and beta", () => {
+      const [m, cols, lda] = [7, 5, 9];
+      const a = random(m * lda), x = random(m), y = random(cols);
+      const want = Array.from(y, (v, j) => {
+        let sum = 0;
+        for (let i = 0; i < m; i++) sum += a[i * lda + j] * x[i];
+        return 1.5 * sum + 0.5 * v;
+      });
+      blas!.sgemv(true, m, cols, 1.5, a, lda, x, 0.5, y);
+      close(y, want, "aᵀx");
+      const x2 = random(cols), y2 = random(m);
+      const want2 = Array.from(y2, (_, i) => {
+        let sum = 0;
+        for (let j = 0; j < cols; j++) sum += a[i * lda + j] * x2[j];
+        return sum;
+      });
+      blas!.sgemv(false, m, cols, 1, a, lda, x2, 0, y2);
+      close(y2, want2, "ax");
+    });
+    await t.step("short views throw", () => {
+      assert.throws(
+        () => blas!.saxpy(10, 1, new Float32Array(9), new Float32Array(10)),
+        /saxpy.*expected at least 10/,
+      );
+      assert.throws(
+        () =>
+          blas!.sgemv(
+            true,
+            4,
+            3,
+            1,
+            new Float32Array(12),
+            3,
+            new Float32Array(3),
+            0,
+            new Float32Array(3),
+          ),
+        /sgemv.*expected at least 4 and 3/,
+      );
+    });
+  },
+});

@@ -126,3 +126,39 @@ Deno.test("train() rejects bad options, naming them", async () => {
   );
   model.dispose();
 });
+
+Deno.test("train() on wasm-blas runs the dense step on the host: no tfjs kernel, same history as tfjs kernels", async () => {
+  const oneStep = { onBatchEnd: () => "stop" as const };
+  const kernelsPerStep = async () => {
+    const model = createModel();
+    const profile = await tf.profile(async () => {
+      await train(model, small, { epochs: 1, callbacks: oneStep });
+      return [];
+    });
+    model.dispose();
+    return profile.kernels.length;
+  };
+  const info = await setupBackend({ log: false });
+  try {
+    if (info.name === "wasm-blas") assert.equal(await kernelsPerStep(), 0);
+    const host = await run({
+      epochs: 2,
+      optimizer: { kind: "sgd", learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3 },
+    });
+    await setupBackend({ backend: "wasm", log: false });
+    assert.ok(await kernelsPerStep() > 10, "the stock path launches tfjs kernels");
+    const kernels = await run({
+      epochs: 2,
+      optimizer: { kind: "sgd", learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3 },
+    });
+    host.history.forEach((row, i) => {
+      assert.ok(
+        Math.abs(row.loss - kernels.history[i].loss) < 1e-4,
+        `${row.loss} vs ${kernels.history[i].loss}`,
+      );
+      assert.ok(Math.abs(row.accuracy - kernels.history[i].accuracy) < 1e-4);
+    });
+  } finally {
+    await setupBackend({ log: false });
+  }
+});
