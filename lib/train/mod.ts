@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./schedules.ts";
+export * from "./steps.ts";
 export * from "./sweep.ts";
 export * from "./train.ts";
 export * from "./trained_model.ts";
