@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { datasetName } from "./dataset.ts";
 import { DATA_DIR } from "../util/paths.ts";
 import { createRng, permutation } from "../util/random.ts";
 
@@ -136,7 +137,7 @@ export interface LoadMnistOptions {
    * variable (`MNIST_DIR`, `FASHION_MNIST_DIR`), else `data/mnist` or `data/fashion-mnist`.
    */
   dir?: string;
-  /** Which dataset. Default `"mnist"`. */
+  /** Which dataset. Default: `DATASET` from the environment, else `"mnist"`. */
   dataset?: DatasetName;
 }
 
@@ -151,7 +152,7 @@ export interface LoadMnistOptions {
 export async function loadMnist(
   options: LoadMnistOptions = {},
 ): Promise<{ train: Split; test: Split }> {
-  const dataset = options.dataset ?? "mnist";
+  const dataset = options.dataset ?? datasetName();
   if (!Object.hasOwn(DATASETS, dataset)) {
     throw new TypeError(
       `Unknown dataset "${dataset}": expected one of ${

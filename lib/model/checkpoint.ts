@@ -12,25 +12,32 @@ import { dirname, join } from "node:path";
 import { writeAtomically } from "../util/atomic.ts";
 import { REPORTS_DIR } from "../util/paths.ts";
 import { profileName } from "../util/profile.ts";
+import { datasetName } from "../data/dataset.ts";
+import type { DatasetName } from "../data/mnist.ts";
 
 const MODEL_FILE = "model.json";
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
 /**
  * Where notebook 03 saves the trained model and notebook 04 looks for it, one folder per profile
- * so a quick run never overwrites the full one.
+ * and dataset so a quick run never overwrites the full one, nor Fashion-MNIST MNIST's.
  *
  * @param profile `"quick"` or `"full"`. Default: the current profile.
+ * @param dataset Default: `DATASET` from the environment, else MNIST.
  * @returns An absolute folder path under `reports/models/`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.ok(trainedModelDir("full").endsWith("reports/models/ann_mnist_full"));
+ * assert.ok(trainedModelDir("full", "mnist").endsWith("reports/models/ann_mnist_full"));
+ * assert.ok(trainedModelDir("quick", "fashion-mnist").endsWith("models/ann_fashion-mnist_quick"));
  * ```
  */
-export function trainedModelDir(profile: "quick" | "full" = profileName()): string {
-  return join(REPORTS_DIR, "models", `ann_mnist_${profile}`);
+export function trainedModelDir(
+  profile: "quick" | "full" = profileName(),
+  dataset: DatasetName = datasetName(),
+): string {
+  return join(REPORTS_DIR, "models", `ann_${dataset}_${profile}`);
 }
 
 /** Where a checkpoint was written. */

@@ -6,5 +6,6 @@
 export * from "./schedules.ts";
 export * from "./steps.ts";
 export * from "./sweep.ts";
+export * from "./sweep_rows.ts";
 export * from "./train.ts";
 export * from "./trained_model.ts";
