@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from "./runs.ts";
 export * from "./schedules.ts";
 export * from "./steps.ts";
 export * from "./sweep.ts";
