@@ -215,6 +215,58 @@ export async function show(...items: unknown[]): Promise<void> {
   }
 }
 
+/**
+ * Prints a line to the cell's output, like `console.log`, but sent by the time the returned promise
+ * resolves: in a kernel it is a `stream` message broadcast while the cell runs, so it lands in this
+ * cell even under Run All (the kernel forwards `console.log` output asynchronously and labels it
+ * with whichever cell is latest). Outside a kernel it is `console.log`.
+ *
+ * @param items Strings as they are, anything else as `Deno.inspect` shows it; joined by spaces.
+ * @returns Resolves once the line is sent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const printed: unknown[][] = [];
+ * const log = console.log;
+ * console.log = (...args: unknown[]) => printed.push(args);
+ * try {
+ *   await print("epoch", 1);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.deepEqual(printed, [["epoch", 1]]);
+ * ```
+ */
+export async function print(...items: unknown[]): Promise<void> {
+  const broadcast = jupyterBroadcast();
+  if (!broadcast) {
+    console.log(...items);
+    return;
+  }
+  const text = items.map((item) =>
+    typeof item === "string" ? item : Deno.inspect(item, { colors: false })
+  ).join(" ");
+  await broadcast("stream", { name: "stdout", text: `${text}\n` });
+}
+
+/** `Deno.jupyter.broadcast` when running in a kernel, otherwise `undefined`. */
+function jupyterBroadcast(): BroadcastFunction | undefined {
+  try {
+    const jupyter = (Deno as unknown as { jupyter?: { broadcast?: unknown } }).jupyter;
+    const broadcast = jupyter?.broadcast;
+    return typeof broadcast === "function" ? (broadcast as BroadcastFunction) : undefined;
+  } catch {
+    return undefined; // the getter throws outside `deno jupyter`
+  }
+}
+
+/** The shape of `Deno.jupyter.broadcast`: sends one message on the kernel's IOPub channel. */
+export type BroadcastFunction = (
+  messageType: string,
+  content: Record<string, unknown>,
+) => Promise<void>;
+
 /** Options of {@linkcode htmlTable}. */
 export interface HtmlTableOptions {
   /** Columns to show, in order. Default: the keys of the first row. */

@@ -5,7 +5,13 @@
  * @module
  */
 import { lossCurves } from "../charts/plots.ts";
-import { type Chart, createLiveChart, createProgress, type DisplayFunction } from "./display.ts";
+import {
+  type Chart,
+  createLiveChart,
+  createProgress,
+  type DisplayFunction,
+  print,
+} from "./display.ts";
 import { type EpochInfo, type EpochRow, formatEpoch, type TrainCallbacks } from "../train/train.ts";
 
 /** Options of {@linkcode liveTraining}. */
@@ -74,7 +80,7 @@ export function liveTraining(options: LiveTrainingOptions): LiveTraining {
     async onEpochEnd(info: EpochInfo) {
       // The chart first, so that on the first epoch its slot appears above the log lines.
       if (slot && chart) await slot.update(chart(info.history));
-      if (log) console.log(formatEpoch(info));
+      if (log) await print(formatEpoch(info));
     },
     async done() {
       await progress.done();
