@@ -122,15 +122,15 @@ export function initializeLikePyTorch(model: tf.LayersModel, seed = 0): void {
   }
 }
 
-/** One row of {@linkcode parameterSummary}. */
-export interface LayerSummary {
+/** One row of {@linkcode parameterSummary} (a type alias, so it passes as a table row). */
+export type LayerSummary = {
   layer: string;
   kind: string;
   outputShape: string;
   weights: number;
   biases: number;
   parameters: number;
-}
+};
 
 /**
  * Lists each layer with its output shape and parameter counts, like PyTorch's `print(model)` plus
