@@ -144,3 +144,23 @@ Deno.test("a sweep of trainRun() gives typed rows, the same when reloaded from i
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a sweep of trainVariant() keeps each extra test set's accuracy by name", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const variants: Variant[] = [
+      { variant: "baseline", augment: false, dropout: 0, weight_decay: 0, optimizer: "sgd" },
+    ];
+    const extraTests = { "first half": takeExamples(splits.test, range(0, 100)) };
+    const sweep = () =>
+      runSweep("variants", variants, (v) => trainVariant(v, splits, { epochs: 1, extraTests }), {
+        dir,
+      });
+    const fresh = summaryRows(await sweep());
+    const cached = summaryRows(await sweep());
+    assert.deepEqual(Object.keys(fresh[0].extra_test_accuracy), ["first half"]);
+    assert.deepEqual(cached, fresh);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
