@@ -127,7 +127,7 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
   for (const notebook of selected) {
     const entry = entries.get(notebook)!;
     const htmlPath = join(reportsDir, entry.html);
-    write(`${notebook.padEnd(width)}  ${profile}  ${dataset}  `);
+    write(`${notebook.padEnd(width)}  ${profile}  ${dataset === "MNIST" ? "" : `${dataset}  `}`);
     const ranAt = new Date().toISOString();
     try {
       const run = await executeNotebook(displayPath(join(notebooksDir, notebook)), {

@@ -8,6 +8,7 @@ import {
 } from "../../lib/data/dataset.ts";
 import { loadMnist } from "../../lib/data/mnist.ts";
 import { trainedModelDir } from "../../lib/model/checkpoint.ts";
+import { renderIndex } from "../../lib/tools/report.ts";
 
 /** Runs `fn` with DATASET set to `value` (or unset), restoring it afterwards. */
 async function withDataset<T>(value: string | undefined, fn: () => T | Promise<T>): Promise<T> {
@@ -55,4 +56,22 @@ Deno.test("an unknown DATASET is refused, naming the variable and the choices", 
       'Cannot choose the dataset "DATASET": the value is "cifar10", expected one of "mnist" or "fashion-mnist"',
   });
   assert.equal(datasetFromValue(""), "mnist");
+});
+
+Deno.test("the report index says which dataset a notebook ran on, when it is not MNIST", () => {
+  const entry = {
+    notebook: "03_training.ipynb",
+    title: "03",
+    summary: "",
+    html: "03_training.html",
+    status: "ok" as const,
+    ranAt: "2026-01-02T03:04:05Z",
+    seconds: 7,
+    profile: "quick" as const,
+  };
+  assert.match(
+    renderIndex([{ ...entry, dataset: "Fashion-MNIST" }]),
+    /took 7.0 s, quick profile, Fashion-MNIST/,
+  );
+  assert.doesNotMatch(renderIndex([{ ...entry, dataset: "MNIST" }]), /profile, MNIST/);
 });
