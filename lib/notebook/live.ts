@@ -5,13 +5,10 @@
  * @module
  */
 import { lossCurves } from "../charts/plots.ts";
-import {
-  type Chart,
-  createLiveChart,
-  createProgress,
-  type DisplayFunction,
-  print,
-} from "./display.ts";
+import type { Chart } from "./display.ts";
+import { type DisplayFunction, print } from "./jupyter.ts";
+import { createLiveChart } from "./live_chart.ts";
+import { createProgress } from "./progress.ts";
 import { type EpochInfo, type EpochRow, formatEpoch, type TrainCallbacks } from "../train/train.ts";
 
 /** Options of {@linkcode liveTraining}. */

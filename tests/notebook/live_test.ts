@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { DisplayOptions } from "../../lib/notebook/display.ts";
+import type { DisplayOptions } from "../../lib/notebook/jupyter.ts";
 import { liveTraining } from "../../lib/notebook/live.ts";
 import { setupBackend } from "../../lib/backend/backend.ts";
 import { createModel } from "../../lib/model/network.ts";
