@@ -9,4 +9,5 @@ export * from "./display.ts";
 export * from "./progress.ts";
 export * from "./live_chart.ts";
 export * from "./live.ts";
+export * from "./findings.ts";
 export * from "./tables.ts";
