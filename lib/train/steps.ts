@@ -124,6 +124,18 @@ export function batchTensor(batch: Batch): tf.Tensor2D {
   return tf.tensor2d(batch.images, [batch.size, IMAGE_PIXELS]);
 }
 
+/**
+ * The model's log-probabilities for a batch, as in training (dropout active), for autograd to
+ * differentiate: PyTorch's `model(x)`.
+ *
+ * @param model A model ending in log-softmax.
+ * @param batch The batch.
+ * @returns `[size, classes]` log-probabilities (inside the caller's `tf.tidy`).
+ */
+export function forward(model: tf.LayersModel, batch: Batch): tf.Tensor2D {
+  return model.apply(batchTensor(batch), { training: true }) as tf.Tensor2D;
+}
+
 /** Options of {@linkcode backpropagation}. */
 export interface BackpropagationOptions {
   /** `"dense"`: the hand-written backward pass; `"tape"`: tfjs autograd; `"auto"` (default): dense when the model allows. */

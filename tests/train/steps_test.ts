@@ -7,6 +7,7 @@ import {
   backpropagation,
   batchCount,
   batchLoss,
+  forward,
   maxAbsDifference,
   nllLoss,
   nudge,
@@ -96,6 +97,17 @@ Deno.test("backpropagation() gives autograd's gradients, and the finite-differen
   nudge(weights[4], 7, epsilon);
   const numeric = (up - down) / (2 * epsilon);
   assert.ok(Math.abs(numeric - slope) < 1e-4 + 1e-2 * Math.abs(slope), `${numeric} vs ${slope}`);
+  model.dispose();
+});
+
+Deno.test("nllLoss() of forward() is the loss backpropagation() reports", () => {
+  const model = createModel({ seed: 1 });
+  const [batch] = shuffledBatches(small, { epoch: 1 });
+  const [ours, autograd] = tf.tidy(() => [
+    backpropagation(model)(batch).loss,
+    nllLoss(forward(model, batch), batch.labels).dataSync()[0],
+  ]);
+  assert.ok(Math.abs(ours - autograd) < 1e-5, `${ours} vs ${autograd}`);
   model.dispose();
 });
 
