@@ -6,8 +6,11 @@
  */
 export * from "./history.ts";
 export * from "./lr_finder.ts";
+export * from "./runs.ts";
 export * from "./schedules.ts";
+export * from "./steps.ts";
 export * from "./sweep.ts";
+export * from "./sweep_rows.ts";
 export * from "./train.ts";
 export * from "./grid.ts";
 export * from "./trained_model.ts";

@@ -6,18 +6,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  denseGradients,
-  denseGradientsUnsupported,
-  type GradientFunction,
-  tapeGradients,
-} from "../model/gradients.ts";
-import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
+import type { Split } from "../data/mnist.ts";
 import { createOptimizer, type OptimizerConfig } from "../model/optimizer.ts";
 import { evaluateModel } from "../model/predict.ts";
-import { createRng, deriveSeed, permutation } from "../util/random.ts";
 import { currentBlas } from "../backend/backend.ts";
+import { createRng, deriveSeed } from "../util/random.ts";
 import { createHostStep, type HostStep, hostTrainable } from "./host_step.ts";
+import { backpropagation, batchCount, shuffledBatches, trainableVariables } from "./steps.ts";
 
 /**
  * One tidy history row: a split's mean loss and accuracy after an epoch. (A type alias rather than
@@ -158,15 +153,16 @@ export async function train(
   checkPositiveInteger("batchSize", batchSize);
   if (data.count === 0) throw new RangeError("Cannot train on an empty split: it has 0 examples");
 
-  const { fn: computeGradients, path: usedPath } = chooseGradients(model, path);
-  // On wasm-blas a dense model trains on the host, with no tfjs kernel per step (host_step.ts).
-  const blas = usedPath === "dense" && hostTrainable(model) ? currentBlas() : null;
+  const backprop = backpropagation(model, { gradients: path, seed });
+  // On wasm-blas a dense model trains on the host, with no tfjs kernel per step (host_step.ts);
+  // the same arithmetic as the blocks below, with the same dropout stream.
+  const blas = backprop.path === "dense" && hostTrainable(model) ? currentBlas() : null;
   const host: HostStep | null = blas === null
     ? null
     : createHostStep(model, optimizerConfig, batchSize, blas);
   const optimizer = createOptimizer(optimizerConfig);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const batches = Math.ceil(data.count / batchSize);
+  const weights = trainableVariables(model);
+  const batches = batchCount(data.count, batchSize);
   const history: EpochRow[] = [];
   const start = performance.now();
   const elapsed = () => (performance.now() - start) / 1000;
@@ -174,59 +170,35 @@ export async function train(
   let stopped = false;
   let completed = 0;
 
-  // Batches are assembled in reused host buffers and uploaded once each: on wasm a gather from a
-  // device-resident copy of the whole split costs about 2 ms a batch, a host copy about 20 µs.
-  const batchImages = new Float32Array(batchSize * IMAGE_PIXELS);
-  const batchLabels = new Int32Array(batchSize);
   try {
     for (let epoch = 1; epoch <= epochs && !diverged && !stopped; epoch++) {
       const epochStart = performance.now();
-      const pixels = augment ? augment(data.images, epoch) : data.images;
-      const order = permutation(data.count, createRng(deriveSeed(seed, epoch)));
-      const dropoutRng = createRng(deriveSeed(seed, epoch, 1));
+      const images = augment ? augment(data.images, epoch) : data.images;
       let lossSum = 0, correctSum = 0;
-      for (let b = 0; b < batches; b++) {
-        const indices = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.count));
-        const rows = indices.length;
-        for (let i = 0; i < rows; i++) {
-          const j = indices[i];
-          batchImages.set(
-            pixels.subarray(j * IMAGE_PIXELS, (j + 1) * IMAGE_PIXELS),
-            i * IMAGE_PIXELS,
-          );
-          batchLabels[i] = data.labels[j];
-        }
-        const step = (epoch - 1) * batches + b;
+      const dropoutRng = createRng(deriveSeed(seed, epoch, 1)); // as backpropagation() draws it
+      for (const batch of shuffledBatches(data, { epoch, batchSize, seed, images })) {
+        const step = (epoch - 1) * batches + batch.batch - 1;
         const learningRate = learningRateAt?.(step, batches) ?? optimizerConfig.learningRate;
         const { loss, correct } = host
-          ? host.step(batchImages, batchLabels, rows, learningRate, dropoutRng)
+          ? host.step(batch.images, batch.labels, batch.size, learningRate, dropoutRng)
           : tf.tidy(() => {
-            const x = tf.tensor2d(batchImages.subarray(0, rows * IMAGE_PIXELS), [
-              rows,
-              IMAGE_PIXELS,
-            ]);
-            const { loss, correct, gradients } = computeGradients(
-              x,
-              batchLabels.subarray(0, rows),
-              dropoutRng,
-            );
-            optimizer.step(variables, gradients, learningRate);
+            const { loss, correct, gradients } = backprop(batch);
+            optimizer.step(weights, gradients, learningRate);
             return { loss, correct };
           });
         if (!(loss <= divergenceLoss)) { // NaN fails every comparison
-          diverged = { epoch, batch: b + 1, loss };
+          diverged = { epoch, batch: batch.batch, loss };
           break;
         }
-        lossSum += loss * rows;
+        lossSum += loss * batch.size;
         correctSum += correct;
-        const seen = Math.min((b + 1) * batchSize, data.count);
         const verdict = await callbacks.onBatchEnd?.({
           epoch,
           epochs,
-          batch: b + 1,
+          batch: batch.batch,
           batches,
           loss,
-          runningLoss: lossSum / seen,
+          runningLoss: lossSum / batch.seen,
           learningRate,
           elapsed: elapsed(),
         });
@@ -259,18 +231,14 @@ export async function train(
     host?.sync();
     optimizer.dispose();
   }
-  return { history, diverged, stopped, epochs: completed, seconds: elapsed(), gradients: usedPath };
-}
-
-function chooseGradients(
-  model: tf.LayersModel,
-  path: "auto" | "dense" | "tape",
-): { fn: GradientFunction; path: "dense" | "tape" } {
-  if (path === "tape") return { fn: tapeGradients(model), path };
-  if (path === "dense" || denseGradientsUnsupported(model) === null) {
-    return { fn: denseGradients(model), path: "dense" };
-  }
-  return { fn: tapeGradients(model), path: "tape" };
+  return {
+    history,
+    diverged,
+    stopped,
+    epochs: completed,
+    seconds: elapsed(),
+    gradients: backprop.path,
+  };
 }
 
 function checkPositiveInteger(name: string, value: number): void {
