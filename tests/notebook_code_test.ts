@@ -61,7 +61,7 @@ Deno.test("notebook 03's training loop gives train()'s history for a seed", asyn
   const config = { epochs: 3, batchSize: 64, learningRate: 0.05, momentum: 0.5, seed: 4 };
   const { history, memory } = await runCells(
     "03_training.ipynb",
-    ["zeroBuffers(weights)", "for (let epoch = 1"],
+    ["hostNetwork(model", "for (let epoch = 1"],
     { config, trainSplit, validation },
     ["history", "memory"],
   ) as { history: unknown[]; memory: { tensors: number }[] };
@@ -81,7 +81,7 @@ Deno.test("notebook 03's training loop gives train()'s history for a seed", asyn
   // Another learning rate gives another history, so equality is not vacuous.
   const other = await runCells(
     "03_training.ipynb",
-    ["zeroBuffers(weights)", "for (let epoch = 1"],
+    ["hostNetwork(model", "for (let epoch = 1"],
     { config: { ...config, learningRate: 0.01 }, trainSplit, validation },
     ["history"],
   );

@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./history.ts";
+export * from "./host_network.ts";
 export * from "./lr_finder.ts";
 export * from "./runs.ts";
 export * from "./schedules.ts";

@@ -11,8 +11,16 @@ import { createOptimizer, type OptimizerConfig } from "../model/optimizer.ts";
 import { evaluateModel } from "../model/predict.ts";
 import { currentBlas } from "../backend/backend.ts";
 import { createRng, deriveSeed } from "../util/random.ts";
-import { createHostStep, type HostStep, hostTrainable } from "./host_step.ts";
-import { backpropagation, batchCount, shuffledBatches, trainableVariables } from "./steps.ts";
+import { createHostStep, hostTrainable } from "./host_step.ts";
+import { hostNetwork, sgdMomentumStep } from "./host_network.ts";
+import {
+  type Backpropagation,
+  backpropagation,
+  type Batch,
+  batchCount,
+  shuffledBatches,
+  trainableVariables,
+} from "./steps.ts";
 
 /**
  * One tidy history row: a split's mean loss and accuracy after an epoch. (A type alias rather than
@@ -154,14 +162,7 @@ export async function train(
   if (data.count === 0) throw new RangeError("Cannot train on an empty split: it has 0 examples");
 
   const backprop = backpropagation(model, { gradients: path, seed });
-  // On wasm-blas a dense model trains on the host, with no tfjs kernel per step (host_step.ts);
-  // the same arithmetic as the blocks below, with the same dropout stream.
-  const blas = backprop.path === "dense" && hostTrainable(model) ? currentBlas() : null;
-  const host: HostStep | null = blas === null
-    ? null
-    : createHostStep(model, optimizerConfig, batchSize, blas);
-  const optimizer = createOptimizer(optimizerConfig);
-  const weights = trainableVariables(model);
+  const stepper = chooseStep(model, optimizerConfig, backprop, batchSize, seed);
   const batches = batchCount(data.count, batchSize);
   const history: EpochRow[] = [];
   const start = performance.now();
@@ -175,17 +176,10 @@ export async function train(
       const epochStart = performance.now();
       const images = augment ? augment(data.images, epoch) : data.images;
       let lossSum = 0, correctSum = 0;
-      const dropoutRng = createRng(deriveSeed(seed, epoch, 1)); // as backpropagation() draws it
       for (const batch of shuffledBatches(data, { epoch, batchSize, seed, images })) {
         const step = (epoch - 1) * batches + batch.batch - 1;
         const learningRate = learningRateAt?.(step, batches) ?? optimizerConfig.learningRate;
-        const { loss, correct } = host
-          ? host.step(batch.images, batch.labels, batch.size, learningRate, dropoutRng)
-          : tf.tidy(() => {
-            const { loss, correct, gradients } = backprop(batch);
-            optimizer.step(weights, gradients, learningRate);
-            return { loss, correct };
-          });
+        const { loss, correct } = stepper.step(batch, learningRate);
         if (!(loss <= divergenceLoss)) { // NaN fails every comparison
           diverged = { epoch, batch: batch.batch, loss };
           break;
@@ -211,7 +205,7 @@ export async function train(
       const rows: EpochRow[] = [
         { epoch, split: "train", loss: lossSum / data.count, accuracy: correctSum / data.count },
       ];
-      host?.sync();
+      stepper.sync();
       if (validation) {
         rows.push({ epoch, split: "validation", ...evaluateModel(model, validation) });
       }
@@ -228,8 +222,7 @@ export async function train(
       if (verdict === "stop") stopped = true;
     }
   } finally {
-    host?.sync();
-    optimizer.dispose();
+    stepper.dispose();
   }
   return {
     history,
@@ -238,6 +231,71 @@ export async function train(
     epochs: completed,
     seconds: elapsed(),
     gradients: backprop.path,
+  };
+}
+
+/** One training step on a batch, wherever the weights live, and the way back into the model. */
+interface Stepper {
+  step(batch: Batch, learningRate: number): { loss: number; correct: number };
+  /** Writes host-side weights into the model (before a validation pass, at the end). */
+  sync(): void;
+  dispose(): void;
+}
+
+/**
+ * The fastest step that gives the textbook numbers. On wasm-blas a dense model trains on the host
+ * with no tfjs kernel per step: plain SGD with momentum through the same blocks notebook 03 writes
+ * out (`hostNetwork`, `sgdMomentumStep`), so the notebook's loop gives this history exactly;
+ * other optimizers through the fused host step (`host_step.ts`). Elsewhere, tfjs kernels.
+ */
+function chooseStep(
+  model: tf.LayersModel,
+  config: OptimizerConfig,
+  backprop: Backpropagation,
+  batchSize: number,
+  seed: number,
+): Stepper {
+  const blas = backprop.path === "dense" && hostTrainable(model) ? currentBlas() : null;
+  const plainSgd = config.kind === "sgd" && !config.nesterov && !config.weightDecay;
+  if (blas !== null && plainSgd) {
+    const net = hostNetwork(model, { batchSize, seed, blas });
+    const velocity = new Float32Array(net.parameters.length);
+    const momentum = config.momentum ?? 0;
+    return {
+      step(batch, learningRate) {
+        const result = net.backward(batch);
+        sgdMomentumStep(net.parameters, net.gradients, velocity, learningRate, momentum);
+        return result;
+      },
+      sync: () => net.sync(),
+      dispose() {},
+    };
+  }
+  if (blas !== null) {
+    const host = createHostStep(model, config, batchSize, blas);
+    let epoch = 0, rng = createRng(0);
+    return {
+      step(batch, learningRate) {
+        if (batch.epoch !== epoch) {
+          [epoch, rng] = [batch.epoch, createRng(deriveSeed(seed, batch.epoch, 1))];
+        }
+        return host.step(batch.images, batch.labels, batch.size, learningRate, rng);
+      },
+      sync: () => host.sync(),
+      dispose() {},
+    };
+  }
+  const optimizer = createOptimizer(config);
+  const weights = trainableVariables(model);
+  return {
+    step: (batch, learningRate) =>
+      tf.tidy(() => {
+        const { loss, correct, gradients } = backprop(batch);
+        optimizer.step(weights, gradients, learningRate);
+        return { loss, correct };
+      }),
+    sync() {},
+    dispose: () => optimizer.dispose(),
   };
 }
 
