@@ -352,7 +352,9 @@ async function main(args: string[]): Promise<number> {
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
     throw new RangeError(
-      `--timeout must be a positive number of seconds, found "${values.timeout}"`,
+      `Cannot run the reports: --timeout is ${
+        JSON.stringify(values.timeout)
+      }, expected a positive number of seconds`,
     );
   }
   const { entries, failures } = await buildReports({
