@@ -24,7 +24,7 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { cannotMessage, phrase } from "../util/validate.ts";
+import { cannotMessage, phrase, sameClass } from "../util/validate.ts";
 import {
   appendRecord,
   checkWritable,
@@ -329,11 +329,11 @@ export async function runSweep<
     try {
       result = await runOne(config, info) as unknown as SweepRunResult;
     } catch (error) {
-      throw new Error(
-        `Sweep "${name}" failed in run ${i + 1} of ${total} ("${run}"): ${
+      throw sameClass(
+        error,
+        `Cannot run sweep "${name}": run ${i + 1} of ${total} ("${run}") failed: ${
           error instanceof Error ? error.message : String(error)
         }`,
-        { cause: error },
       );
     }
     const record = makeRecord(name, run, config, result, (performance.now() - start) / 1000);

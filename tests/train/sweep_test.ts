@@ -225,7 +225,11 @@ Deno.test("runSweep() keeps finished runs when a run throws, names the run, and 
       () => assert.fail("expected the sweep to fail"),
       (e: Error) => e,
     );
-    assert.match(error.message, /Sweep "crash" failed in run 3 of 4 \("lr=3"\): out of memory/);
+    assert.ok(error instanceof RangeError, "the run's error class is kept");
+    assert.equal(
+      error.message,
+      'Cannot run sweep "crash": run 3 of 4 ("lr=3") failed: out of memory',
+    );
     assert.equal(error.cause, boom);
     const state = await stateLines(join(dir, "crash_runs.jsonl"));
     assert.deepEqual(state.map((r) => r.run), ["lr=1", "lr=2"]);
