@@ -21,7 +21,7 @@ export const CBLAS_TRANS = 112;
 export const BLAS_LIB_ENV = "ANN_BLAS_LIB";
 
 /** Which family of library was opened. */
-export type BlasVendor = "OpenBLAS" | "Accelerate" | "CBLAS";
+export type BlasVendor = "OpenBLAS" | "Accelerate" | "CBLAS" | "TypeScript";
 
 /** How the library runs in parallel: OpenBLAS reports this; others are `"unknown"`. */
 export type BlasThreading = "serial" | "pthread" | "openmp" | "unknown";
