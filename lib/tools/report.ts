@@ -275,9 +275,9 @@ function selectNotebooks(
     const file = basename(name).endsWith(".ipynb") ? basename(name) : `${basename(name)}.ipynb`;
     if (!available.includes(file)) {
       throw new RangeError(
-        `Cannot find notebook "${name}" in ${displayPath(folder)}: expected one of ${
-          available.join(", ") || "(none)"
-        }`,
+        `Cannot run notebook "${name}": it is missing from ${
+          displayPath(folder)
+        }, expected one of ${available.join(", ") || "(none)"}`,
       );
     }
     return file;
