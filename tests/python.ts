@@ -1,22 +1,23 @@
 /**
- * Test helper: runs a short program in Debian's Python (an independent reference for PNG and XML
- * checks), feeding it bytes on standard input.
+ * Test helper: runs a Python program (a `.py` file beside its test) in Debian's Python, an
+ * independent reference for the PNG and XML checks, feeding it bytes on standard input.
  *
  * @module
  */
 import assert from "node:assert/strict";
+import { fileURLToPath as fromFileUrl } from "node:url";
 
 /**
- * Runs `script` with `/usr/bin/python3 -c`, writes `input` to its standard input, and fails the test
+ * Runs `script` with `/usr/bin/python3`, writes `input` to its standard input, and fails the test
  * with Python's error output if it exits non-zero.
  *
- * @param script The Python program.
+ * @param script The Python program's file.
  * @param input Bytes for its standard input.
  * @returns Its standard output as text.
  */
-export async function python(script: string, input: Uint8Array): Promise<string> {
+export async function python(script: URL, input: Uint8Array): Promise<string> {
   const child = new Deno.Command("/usr/bin/python3", {
-    args: ["-c", script],
+    args: [fromFileUrl(script)],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

@@ -32,8 +32,7 @@ function threeRuns(): Row[] {
 
 /** Parses every SVG with Python's XML parser: a standalone .svg must be well-formed XML. */
 async function xmlRootTags(svgs: string[]): Promise<string[]> {
-  const script = "import json, sys, xml.etree.ElementTree as ET\n" +
-    "print(json.dumps([ET.fromstring(s).tag for s in json.load(sys.stdin)]))";
+  const script = new URL("./xml_root_tags.py", import.meta.url);
   return JSON.parse(await python(script, new TextEncoder().encode(JSON.stringify(svgs))));
 }
 

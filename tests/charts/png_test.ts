@@ -2,49 +2,8 @@ import assert from "node:assert/strict";
 import { dataUrl, encodePng } from "../../lib/charts/png.ts";
 import { python } from "../python.ts";
 
-/**
- * An independent PNG reader in Python's standard library: checks the signature and every chunk's
- * CRC, inflates IDAT with zlib (which checks Adler-32), undoes all five row filters.
- */
-const PY_DECODE_PNG = `
-import json, struct, sys, zlib
-data = sys.stdin.buffer.read()
-assert data[:8] == bytes([137, 80, 78, 71, 13, 10, 26, 10]), "bad signature"
-pos, idat, chunks, crc_ok = 8, b"", [], True
-while pos < len(data):
-    (length,) = struct.unpack(">I", data[pos:pos + 4])
-    kind = data[pos + 4:pos + 8]
-    body = data[pos + 8:pos + 8 + length]
-    (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
-    crc_ok = crc_ok and crc == (zlib.crc32(kind + body) & 0xFFFFFFFF)
-    chunks.append(kind.decode())
-    if kind == b"IHDR":
-        width, height, depth, color = struct.unpack(">IIBB", body[:10])
-    if kind == b"IDAT":
-        idat += body
-    pos += 12 + length
-channels = {0: 1, 2: 3}[color]
-raw = zlib.decompress(idat)
-stride = width * channels
-pixels, prev = [], [0] * stride
-for y in range(height):
-    f = raw[y * (stride + 1)]
-    line = list(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = line[i - channels] if i >= channels else 0
-        b, c = prev[i], prev[i - channels] if i >= channels else 0
-        if f == 1: line[i] = (line[i] + a) & 255
-        elif f == 2: line[i] = (line[i] + b) & 255
-        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    pixels += line
-    prev = line
-print(json.dumps({"width": width, "height": height, "depth": depth, "color": color,
-                  "chunks": chunks, "crc_ok": crc_ok, "pixels": pixels}))
-`;
+/** An independent PNG reader in Python (see the file). */
+const DECODE_PNG = new URL("./decode_png.py", import.meta.url);
 
 interface DecodedPng {
   width: number;
@@ -91,7 +50,7 @@ Deno.test("encodePng() writes PNGs that Python decodes to the same pixels", asyn
       const channels = c.color === "rgb" ? 3 : 1;
       const pixels = sampleBytes("sparse", c.width * c.height * channels);
       const png = encodePng(pixels, c.width, { color: c.color, compress: c.compress });
-      const decoded: DecodedPng = JSON.parse(await python(PY_DECODE_PNG, png));
+      const decoded: DecodedPng = JSON.parse(await python(DECODE_PNG, png));
       assert.equal(decoded.crc_ok, true);
       assert.deepEqual(decoded.chunks, ["IHDR", "IDAT", "IEND"]);
       assert.deepEqual(
