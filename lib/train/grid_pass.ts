@@ -22,6 +22,14 @@ import {
   type WideNet,
 } from "./grid_step.ts";
 import type { DenseWeights } from "./host_step.ts";
+import {
+  dynamicsRow,
+  measuredBatch,
+  measuredWideStep,
+  type StepNorms,
+  wideDeadCounter,
+  wideWeightNorms,
+} from "./dynamics.ts";
 import type { EpochRow, TrainResult } from "./train.ts";
 
 /** Examples as typed arrays (a `Split`). */
@@ -50,6 +58,8 @@ export interface PassJob {
   learningRate: (k: number, step: number, stepsPerEpoch: number) => number;
   /** Training images of an epoch (augmentation), shared by all models. */
   augment?: (images: Float32Array, epoch: number) => Float32Array;
+  /** Pixels of the dynamics probe (`rows × 784`), or `null` to record no dynamics. */
+  probe?: Float32Array | null;
 }
 
 /** How a model's run ended. */
@@ -106,6 +116,12 @@ export async function runSharedPass(
   const learningRates = new Float64Array(K);
   const active = new Uint8Array(K);
   const evaluate = validation ? createEvaluator(kernels, net) : null;
+  const probe = job.probe ?? null;
+  const countDead = probe
+    ? wideDeadCounter(kernels, net, { images: probe, rows: probe.length / IMAGE_PIXELS })
+    : null;
+  const measured = measuredBatch(data.count, batchSize);
+  let norms: (StepNorms | null)[] = [];
   const finish = async (k: number) => {
     const state = states[k];
     state.done = true;
@@ -123,6 +139,7 @@ export async function runSharedPass(
       ? specs.map((s) => (s.dropout > 0 ? createRng(deriveSeed(seed, epoch, 1)) : null))
       : null;
     for (const state of states) state.lossSum = state.correctSum = 0;
+    norms = [];
     for (let b = 0; b < batches && states.some((s) => !s.done); b++) {
       const indices = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.count));
       const rows = indices.length;
@@ -139,10 +156,24 @@ export async function runSharedPass(
         active[k] = states[k].done ? 0 : 1;
         learningRates[k] = job.learningRate(k, step, batches);
       }
-      forward(kernels, net, batchImages, rows, rngs);
-      lossHead(net, batchLabels, rows, head);
-      backward(kernels, net, batchImages, rows);
-      updateModels(kernels.blas, net, learningRates, active);
+      if (countDead && b === measured) {
+        norms = measuredWideStep(
+          kernels,
+          net,
+          batchImages,
+          batchLabels,
+          rows,
+          rngs,
+          head,
+          learningRates,
+          active,
+        );
+      } else {
+        forward(kernels, net, batchImages, rows, rngs);
+        lossHead(net, batchLabels, rows, head);
+        backward(kernels, net, batchImages, rows);
+        updateModels(kernels.blas, net, learningRates, active);
+      }
       for (let k = 0; k < K; k++) {
         const state = states[k];
         if (state.done) continue;
@@ -158,6 +189,7 @@ export async function runSharedPass(
     }
     const running = states.some((s) => !s.done);
     const evaluation = running && evaluate && validation ? evaluate(validation) : null;
+    const dead = running && countDead ? countDead() : null;
     for (let k = 0; k < K; k++) {
       const state = states[k];
       if (state.done) continue;
@@ -167,6 +199,9 @@ export async function runSharedPass(
         loss: state.lossSum / data.count,
         accuracy: state.correctSum / data.count,
       }];
+      if (dead) {
+        Object.assign(rows[0], dynamicsRow(norms[k] ?? null, wideWeightNorms(net, k), dead[k]));
+      }
       if (evaluation) rows.push({ epoch, split: "validation", ...evaluation[k] });
       state.history.push(...rows);
       state.completed = epoch;

@@ -18,6 +18,9 @@ import { evaluateModel } from "../model/predict.ts";
 import { createRng, deriveSeed, permutation } from "../util/random.ts";
 import { currentBlas } from "../backend/backend.ts";
 import { createHostStep, type HostStep, hostTrainable } from "./host_step.ts";
+// Training dynamics (issue 14): the `dynamics` option, one measured step per epoch.
+import { type DynamicsOptions, measuredBatch, probeOf, type StepNorms } from "./dynamics.ts";
+import { tfEpochDynamics, tfMeasuredStep } from "./dynamics_tf.ts";
 
 /**
  * One tidy history row: a split's mean loss and accuracy after an epoch. (A type alias rather than
@@ -102,6 +105,11 @@ export interface TrainOptions {
   divergenceLoss?: number;
   /** `"dense"`: hand-written backward pass; `"tape"`: tfjs autograd; `"auto"` (default): dense when the model allows. */
   gradients?: "auto" | "dense" | "tape";
+  /**
+   * Record per-layer gradient norms, update ratios, weight norms and dead ReLU units in each
+   * epoch's `train` row (see `dynamics.ts` for the columns and which step is measured).
+   */
+  dynamics?: DynamicsOptions;
 }
 
 /** What a run gives back. */
@@ -173,6 +181,10 @@ export async function train(
   let diverged: TrainResult["diverged"] = null;
   let stopped = false;
   let completed = 0;
+  // Dynamics (issue 14): the probe, the measured batch and the epoch's measured step.
+  const probe = options.dynamics ? probeOf(options.dynamics, "train") : null;
+  const measured = measuredBatch(data.count, batchSize);
+  let norms: StepNorms | null = null;
 
   // Batches are assembled in reused host buffers and uploaded once each: on wasm a gather from a
   // device-resident copy of the whole split costs about 2 ms a batch, a host copy about 20 µs.
@@ -185,6 +197,7 @@ export async function train(
       const order = permutation(data.count, createRng(deriveSeed(seed, epoch)));
       const dropoutRng = createRng(deriveSeed(seed, epoch, 1));
       let lossSum = 0, correctSum = 0;
+      norms = null;
       for (let b = 0; b < batches; b++) {
         const indices = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.count));
         const rows = indices.length;
@@ -198,8 +211,9 @@ export async function train(
         }
         const step = (epoch - 1) * batches + b;
         const learningRate = learningRateAt?.(step, batches) ?? optimizerConfig.learningRate;
-        const { loss, correct } = host
-          ? host.step(batchImages, batchLabels, rows, learningRate, dropoutRng)
+        const measure = probe !== null && b === measured;
+        const { loss, correct, norms: hostNorms } = host
+          ? host.step(batchImages, batchLabels, rows, learningRate, dropoutRng, measure)
           : tf.tidy(() => {
             const x = tf.tensor2d(batchImages.subarray(0, rows * IMAGE_PIXELS), [
               rows,
@@ -210,9 +224,12 @@ export async function train(
               batchLabels.subarray(0, rows),
               dropoutRng,
             );
-            optimizer.step(variables, gradients, learningRate);
-            return { loss, correct };
+            const step = () => optimizer.step(variables, gradients, learningRate);
+            if (measure) norms = tfMeasuredStep(model, variables, gradients, step);
+            else step();
+            return { loss, correct, norms: undefined };
           });
+        if (hostNorms) norms = hostNorms;
         if (!(loss <= divergenceLoss)) { // NaN fails every comparison
           diverged = { epoch, batch: b + 1, loss };
           break;
@@ -240,6 +257,7 @@ export async function train(
         { epoch, split: "train", loss: lossSum / data.count, accuracy: correctSum / data.count },
       ];
       host?.sync();
+      if (probe) Object.assign(rows[0], tfEpochDynamics(model, probe, norms));
       if (validation) {
         rows.push({ epoch, split: "validation", ...evaluateModel(model, validation) });
       }
