@@ -16,3 +16,5 @@ export * from "./model.ts";
 export * from "./plots.ts";
 export * from "./png.ts";
 export * from "./training.ts";
+export * from "./seeds.ts";
+export * from "./dynamics.ts";

@@ -31,10 +31,49 @@ import {
   type WideNet,
 } from "./grid_step.ts";
 
-/** What to record: the fixed probe batch whose images count dead units. */
+/** What to record: the fixed probe batch whose images count dead units, and how often. */
 export interface DynamicsOptions {
   /** The probe: a split or its pixels (`rows × 784`); a few hundred images are plenty. */
   probe: Split | Float32Array;
+  /**
+   * Also measure every `every`-th step (steps `every`, `2·every`, …, 1-based over the run) and
+   * keep each as a {@linkcode DynamicsStep} in the result's `stepDynamics`: what happens within
+   * the first epoch, where a rate of 3 diverges before any epoch ends. Default: epochs only.
+   */
+  every?: number;
+  /** With `every`: the last step that may be measured. Default: the whole run. */
+  until?: number;
+}
+
+/**
+ * One measured step: where it was, its batch loss (before the update), and the columns of
+ * {@linkcode dynamicsColumns} (weight norms and dead fractions after the step).
+ */
+export type DynamicsStep =
+  & { step: number; epoch: number; batch: number; loss: number }
+  & Record<
+    string,
+    number
+  >;
+
+/**
+ * Which steps to measure as {@linkcode DynamicsStep}s.
+ *
+ * @param options The `dynamics` option (checked by {@linkcode probeOf}).
+ * @returns Whether the 0-based global step is one of them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const measured = stepsToMeasure({ probe: new Float32Array(784), every: 10, until: 30 });
+ * assert.deepEqual([8, 9, 19, 29, 39].map(measured), [false, true, true, true, false]);
+ * assert.equal(stepsToMeasure({ probe: new Float32Array(784) })(9), false);
+ * ```
+ */
+export function stepsToMeasure(options: DynamicsOptions): (step: number) => boolean {
+  const { every, until = Infinity } = options;
+  if (every === undefined) return () => false;
+  return (step) => (step + 1) % every === 0 && step + 1 <= until;
 }
 
 /** The norms of one measured step, one entry per dense layer (kernels only). */
@@ -99,6 +138,20 @@ export function probeOf(options: DynamicsOptions, where: string): Probe {
   }
   const rows = images.length / IMAGE_PIXELS;
   positiveInteger(at, "the number of probe images", rows);
+  if (options.every !== undefined) {
+    positiveInteger(
+      { action: where, subject: "option dynamics.every" },
+      "the step interval",
+      options.every,
+    );
+  }
+  if (options.until !== undefined && options.until !== Infinity) {
+    positiveInteger(
+      { action: where, subject: "option dynamics.until" },
+      "the last step",
+      options.until,
+    );
+  }
   return { images, rows };
 }
 

@@ -259,6 +259,8 @@ function passJob(group: number[], runs: readonly GridRun[], data: Split, setting
       members[k].learningRateAt?.(step, batches) ?? specs[k].optimizer.learningRate,
     augment: members[0].augment,
     probe: settings.dynamics ? probeOf(settings.dynamics, "train grid").images : null,
+    probeEvery: settings.dynamics?.every,
+    probeUntil: settings.dynamics?.until,
   };
   return job;
 }
@@ -398,6 +400,8 @@ async function trainInWorkers(
       epochs: part.epochs,
       divergenceLoss: part.divergenceLoss,
       probe: part.probe,
+      probeEvery: part.probeEvery,
+      probeUntil: part.probeUntil,
       learningRates: members.map((k) =>
         Float64Array.from({ length: maxSteps }, (_, step) => job.learningRate(k, step, batches))
       ),

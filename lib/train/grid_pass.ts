@@ -24,9 +24,11 @@ import {
 import type { DenseWeights } from "./host_step.ts";
 import {
   dynamicsRow,
+  type DynamicsStep,
   measuredBatch,
   measuredWideStep,
   type StepNorms,
+  stepsToMeasure,
   wideDeadCounter,
   wideWeightNorms,
 } from "./dynamics.ts";
@@ -60,6 +62,9 @@ export interface PassJob {
   augment?: (images: Float32Array, epoch: number) => Float32Array;
   /** Pixels of the dynamics probe (`rows × 784`), or `null` to record no dynamics. */
   probe?: Float32Array | null;
+  /** With a probe: also measure every `probeEvery`-th step up to step `probeUntil` (1-based). */
+  probeEvery?: number;
+  probeUntil?: number;
 }
 
 /** How a model's run ended. */
@@ -69,6 +74,8 @@ export interface PassOutcome {
   stopped: boolean;
   /** Epochs completed. */
   epochs: number;
+  /** The steps measured with `probeEvery` (empty without). */
+  stepDynamics: DynamicsStep[];
 }
 
 /** Hooks of a pass; each may be async. */
@@ -106,6 +113,7 @@ export async function runSharedPass(
     lossSum: 0,
     correctSum: 0,
     done: false,
+    stepDynamics: [] as DynamicsStep[],
   }));
   const batches = Math.ceil(data.count / batchSize);
   const maxEpochs = Math.max(...job.epochs);
@@ -122,13 +130,24 @@ export async function runSharedPass(
     : null;
   const measured = measuredBatch(data.count, batchSize);
   let norms: (StepNorms | null)[] = [];
+  const stepMeasured = stepsToMeasure({
+    probe: probe!,
+    every: job.probeEvery,
+    until: job.probeUntil,
+  });
   const finish = async (k: number) => {
     const state = states[k];
     state.done = true;
     const weights = getModelWeights(net, k);
     clearModel(net, k);
-    const { history, diverged, stopped, completed } = state;
-    await hooks.onFinish(k, weights, { history, diverged, stopped, epochs: completed });
+    const { history, diverged, stopped, completed, stepDynamics } = state;
+    await hooks.onFinish(k, weights, {
+      history,
+      diverged,
+      stopped,
+      epochs: completed,
+      stepDynamics,
+    });
   };
 
   for (let epoch = 1; epoch <= maxEpochs && states.some((s) => !s.done); epoch++) {
@@ -156,8 +175,9 @@ export async function runSharedPass(
         active[k] = states[k].done ? 0 : 1;
         learningRates[k] = job.learningRate(k, step, batches);
       }
-      if (countDead && b === measured) {
-        norms = measuredWideStep(
+      const recordStep = countDead !== null && stepMeasured(step);
+      if (countDead && (b === measured || recordStep)) {
+        const stepNorms = measuredWideStep(
           kernels,
           net,
           batchImages,
@@ -168,6 +188,16 @@ export async function runSharedPass(
           learningRates,
           active,
         );
+        if (b === measured) norms = stepNorms;
+        if (recordStep) {
+          const dead = countDead();
+          for (let k = 0; k < K; k++) {
+            if (!active[k]) continue;
+            const columns = dynamicsRow(stepNorms[k], wideWeightNorms(net, k), dead[k]);
+            const where = { step: step + 1, epoch, batch: b + 1, loss: head.loss[k] };
+            states[k].stepDynamics.push({ ...where, ...columns });
+          }
+        }
       } else {
         forward(kernels, net, batchImages, rows, rngs);
         lossHead(net, batchLabels, rows, head);

@@ -19,7 +19,14 @@ import { createRng, deriveSeed, permutation } from "../util/random.ts";
 import { currentBlas } from "../backend/backend.ts";
 import { createHostStep, type HostStep, hostTrainable } from "./host_step.ts";
 // Training dynamics (issue 14): the `dynamics` option, one measured step per epoch.
-import { type DynamicsOptions, measuredBatch, probeOf, type StepNorms } from "./dynamics.ts";
+import {
+  type DynamicsOptions,
+  type DynamicsStep,
+  measuredBatch,
+  probeOf,
+  type StepNorms,
+  stepsToMeasure,
+} from "./dynamics.ts";
 import { tfEpochDynamics, tfMeasuredStep } from "./dynamics_tf.ts";
 
 /**
@@ -126,6 +133,8 @@ export interface TrainResult {
   seconds: number;
   /** Which gradient path ran. */
   gradients: "dense" | "tape";
+  /** With `dynamics.every`: the measured steps (issue 14). */
+  stepDynamics?: DynamicsStep[];
 }
 
 /** The original notebook's optimizer: SGD, learning rate 0.01, momentum 0.5. */
@@ -185,6 +194,8 @@ export async function train(
   const probe = options.dynamics ? probeOf(options.dynamics, "train") : null;
   const measured = measuredBatch(data.count, batchSize);
   let norms: StepNorms | null = null;
+  const stepMeasured = probe ? stepsToMeasure(options.dynamics!) : () => false;
+  const stepDynamics: DynamicsStep[] = [];
 
   // Batches are assembled in reused host buffers and uploaded once each: on wasm a gather from a
   // device-resident copy of the whole split costs about 2 ms a batch, a host copy about 20 µs.
@@ -211,7 +222,9 @@ export async function train(
         }
         const step = (epoch - 1) * batches + b;
         const learningRate = learningRateAt?.(step, batches) ?? optimizerConfig.learningRate;
-        const measure = probe !== null && b === measured;
+        const recordStep = stepMeasured(step);
+        const measure = probe !== null && (b === measured || recordStep);
+        let stepNorms: StepNorms | null = null;
         const { loss, correct, norms: hostNorms } = host
           ? host.step(batchImages, batchLabels, rows, learningRate, dropoutRng, measure)
           : tf.tidy(() => {
@@ -225,11 +238,17 @@ export async function train(
               dropoutRng,
             );
             const step = () => optimizer.step(variables, gradients, learningRate);
-            if (measure) norms = tfMeasuredStep(model, variables, gradients, step);
+            if (measure) stepNorms = tfMeasuredStep(model, variables, gradients, step);
             else step();
             return { loss, correct, norms: undefined };
           });
-        if (hostNorms) norms = hostNorms;
+        stepNorms = hostNorms ?? stepNorms;
+        if (b === measured) norms = stepNorms;
+        if (probe && recordStep) {
+          host?.sync();
+          const columns = tfEpochDynamics(model, probe, stepNorms);
+          stepDynamics.push({ step: step + 1, epoch, batch: b + 1, loss, ...columns });
+        }
         if (!(loss <= divergenceLoss)) { // NaN fails every comparison
           diverged = { epoch, batch: b + 1, loss };
           break;
@@ -277,7 +296,8 @@ export async function train(
     host?.sync();
     optimizer.dispose();
   }
-  return { history, diverged, stopped, epochs: completed, seconds: elapsed(), gradients: usedPath };
+  const result = { history, diverged, stopped, epochs: completed, seconds: elapsed() };
+  return { ...result, gradients: usedPath, ...(probe ? { stepDynamics } : {}) };
 }
 
 function chooseGradients(

@@ -261,3 +261,62 @@ Deno.test("a bad probe names the option, what it found and what it expects", asy
   );
   model.dispose();
 });
+
+Deno.test({
+  name: "with every, train() and trainGrid() keep each measured step, the diverging one included",
+  ignore: !HAS_BLAS,
+  fn: async () => {
+    const dynamics = { probe, every: 1, until: 3 };
+    const optimizer = { kind: "sgd" as const, learningRate: 0.1, momentum: MOMENTUM };
+    const model = modelWithDeadUnits(1);
+    const alone = await train(model, data, {
+      epochs: 2,
+      batchSize: BATCH,
+      seed: SEED,
+      optimizer,
+      dynamics,
+    });
+    model.dispose();
+    const steps = alone.stepDynamics!;
+    assert.deepEqual(steps.map((s) => [s.step, s.epoch, s.batch]), [[1, 1, 1], [2, 1, 2], [
+      3,
+      1,
+      3,
+    ]]);
+    // Step 3 is epoch 1's measured batch: its norms are the epoch row's (its weights are after it).
+    const row = alone.history[0] as EpochRow & Record<string, number>;
+    for (const column of COLUMNS.filter((c) => !c.startsWith("weight") && !c.startsWith("dead"))) {
+      assert.equal(steps[2][column], row[column], column);
+    }
+    const runs = [{ model: modelWithDeadUnits(1), optimizer }, {
+      model: modelWithDeadUnits(1),
+      optimizer: { ...optimizer, learningRate: 40 },
+    }];
+    const grid = await trainGrid(runs, data, {
+      epochs: 2,
+      batchSize: BATCH,
+      seed: SEED,
+      threads: 1,
+      workers: 1,
+      dynamics,
+    });
+    runs.forEach((r) => r.model.dispose());
+    grid[0].stepDynamics!.forEach((s, i) => {
+      for (const column of [...COLUMNS, "loss"]) {
+        const [g, e] = [s[column], steps[i][column]];
+        assert.ok(
+          Math.abs(g - e) <= 1e-4 * Math.abs(e) + 1e-7,
+          `step ${s.step} ${column}: ${g} vs ${e}`,
+        );
+      }
+    });
+    const wild = grid[1];
+    assert.ok(wild.diverged !== null && wild.diverged.batch <= 3, "lr 40 diverges at once");
+    assert.equal(
+      wild.stepDynamics!.at(-1)!.batch,
+      wild.diverged!.batch,
+      "the diverging step is kept",
+    );
+    assert.ok(wild.stepDynamics![0].update_ratio_linear1 > 100 * steps[0].update_ratio_linear1);
+  },
+});
