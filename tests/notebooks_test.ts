@@ -1,11 +1,23 @@
 /**
  * Every notebook in `notebooks/` is committed clean and runs top to bottom in the quick profile, so
- * the examples in them cannot silently break.
+ * the examples in them cannot silently break; and it shows the same outputs, each in its own cell,
+ * in the tools our users run it with: Run All in a Jupyter frontend, the stock
+ * `jupyter nbconvert --execute`, and classic Jupyter Notebook in Chromium. The project's runner (one
+ * cell at a time, failing on late output) gives the reference; the other three reuse its sweep
+ * results, so each notebook trains once.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { executeNotebook } from "../lib/tools/notebook_runner.ts";
+import { PROJECT_ROOT, REPORTS_DIR } from "../lib/util/paths.ts";
+import { ClassicNotebook, runAll, stockNbconvert } from "./notebook/frontends.ts";
+import {
+  type CellOutputs,
+  differences,
+  notebookOutputs,
+  outputCounts,
+} from "./notebook/outputs.ts";
 
 const NOTEBOOKS_DIR = fileURLToPath(new URL("../notebooks/", import.meta.url));
 const NOTEBOOKS = [...Deno.readDirSync(NOTEBOOKS_DIR)]
@@ -57,21 +69,112 @@ Deno.test("notebooks are formatted as deno fmt formats them", async (t) => {
   }
 });
 
-Deno.test("notebooks run top to bottom in the quick profile", async (t) => {
+/** Sweep results the runner computes and the other tools reload, removed when the tests end. */
+const SWEEPS = await Deno.makeTempDir({ prefix: "notebook-sweeps-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(SWEEPS, { recursive: true }));
+const ENV = { QUICK: "1", ANN_SWEEP_DIR: SWEEPS };
+/** Screenshots and the table of output counts, for a person to look at. */
+const FRONTENDS_DIR = join(REPORTS_DIR, "frontends");
+
+/** Each notebook's outputs when the project's runner runs its cells one at a time. */
+const reference = new Map<string, Promise<CellOutputs[]>>();
+
+function runAlone(name: string): Promise<CellOutputs[]> {
+  if (!reference.has(name)) {
+    reference.set(
+      name,
+      (async () => {
+        const folder = await Deno.makeTempDir();
+        try {
+          const outputPath = join(folder, name);
+          // Rejects with the notebook, the cell and the kernel's error (or the late output).
+          await executeNotebook(join(NOTEBOOKS_DIR, name), { quick: true, env: ENV, outputPath });
+          return notebookOutputs(JSON.parse(await Deno.readTextFile(outputPath)));
+        } finally {
+          await Deno.remove(folder, { recursive: true });
+        }
+      })(),
+    );
+  }
+  return reference.get(name)!;
+}
+
+/** Records how many outputs each cell showed in each tool, in reports/frontends/outputs.md. */
+async function recordCounts(name: string, tool: string, counts: number[]): Promise<void> {
+  await Deno.mkdir(FRONTENDS_DIR, { recursive: true });
+  const jsonPath = join(FRONTENDS_DIR, "outputs.json");
+  const table: Record<string, Record<string, number[]>> = await Deno.readTextFile(jsonPath)
+    .then(JSON.parse, () => ({}));
+  (table[name] ??= {})[tool] = counts;
+  await Deno.writeTextFile(jsonPath, JSON.stringify(table, null, 2) + "\n");
+  const lines = ["# Outputs per code cell, counted in each tool (quick profile)", ""];
+  for (const [notebook, tools] of Object.entries(table).sort()) {
+    lines.push(`## ${notebook}`, "", "| tool | total | per code cell |", "| --- | ---: | --- |");
+    for (const [which, perCell] of Object.entries(tools)) {
+      lines.push(`| ${which} | ${perCell.reduce((a, b) => a + b, 0)} | ${perCell.join(" ")} |`);
+    }
+    lines.push("");
+  }
+  await Deno.writeTextFile(join(FRONTENDS_DIR, "outputs.md"), lines.join("\n"));
+}
+
+Deno.test("notebooks run top to bottom in the quick profile, every output in its own cell", async (t) => {
   assert.ok(NOTEBOOKS.length > 0, `${NOTEBOOKS_DIR} holds no .ipynb files`);
   for (const name of NOTEBOOKS) {
     await t.step(name, async () => {
       const path = join(NOTEBOOKS_DIR, name);
       const before = await Deno.readFile(path);
-      // A fresh sweep folder, so cached sweep results from earlier runs cannot hide a failure.
-      const sweeps = await Deno.makeTempDir();
-      try {
-        // Rejects with the notebook, the cell and the kernel's error in the message.
-        await executeNotebook(path, { quick: true, env: { ANN_SWEEP_DIR: sweeps } });
-      } finally {
-        await Deno.remove(sweeps, { recursive: true });
-      }
+      const cells = await runAlone(name);
+      await recordCounts(name, "runner, one cell at a time", outputCounts(cells));
+      assert.ok(cells.some((cell) => cell.outputs.length > 0), `${name} showed nothing`);
       assert.deepEqual(await Deno.readFile(path), before, `running ${name} changed the file`);
     });
   }
+});
+
+Deno.test("Run All (every execute request at once) gives each cell its own outputs", async (t) => {
+  for (const name of NOTEBOOKS) {
+    await t.step(name, async () => {
+      const expected = await runAlone(name);
+      const result = await runAll(join(NOTEBOOKS_DIR, name), ENV);
+      await recordCounts(name, "Run All client", outputCounts(result.cells));
+      assert.equal(result.unknown, 0, "outputs whose parent is no cell's request");
+      assert.deepEqual(differences(expected, result.cells, "Run All"), []);
+    });
+  }
+});
+
+Deno.test("stock jupyter nbconvert --execute keeps every cell's outputs", async (t) => {
+  for (const name of NOTEBOOKS) {
+    await t.step(name, async () => {
+      const expected = await runAlone(name);
+      const cells = await stockNbconvert(join(NOTEBOOKS_DIR, name), ENV);
+      await recordCounts(name, "jupyter nbconvert --execute", outputCounts(cells));
+      assert.deepEqual(differences(expected, cells, "nbconvert"), []);
+    });
+  }
+});
+
+Deno.test({
+  name: "classic Jupyter Notebook in Chromium shows every cell's outputs after Restart & Run All",
+  sanitizeResources: false, // puppeteer's websocket to Chromium outlives single steps
+  sanitizeOps: false,
+  fn: async (t) => {
+    const notebook = await ClassicNotebook.start(PROJECT_ROOT, ENV);
+    try {
+      for (const name of NOTEBOOKS) {
+        await t.step(name, async () => {
+          const expected = await runAlone(name);
+          const screenshot = join(FRONTENDS_DIR, name.replace(/\.ipynb$/, ".png"));
+          const page = await notebook.restartAndRunAll(join(NOTEBOOKS_DIR, name), screenshot);
+          await recordCounts(name, "classic Notebook page (DOM)", page.domCounts);
+          assert.ok(page.finished, `${name}: not every cell ran; see ${screenshot}`);
+          assert.deepEqual(page.domCounts, outputCounts(expected), `output areas in the page`);
+          assert.deepEqual(differences(expected, page.cells, "the Notebook page"), []);
+        });
+      }
+    } finally {
+      await notebook.close();
+    }
+  },
 });

@@ -283,8 +283,8 @@ function requestedBackend(
   if (value === "auto") return { requested: "auto", forcedBy: null };
   if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
     throw new RangeError(
-      `Unknown backend "${value}" from ${source}: expected one of ${BACKEND_NAMES.join(", ")}` +
-        (source === "the backend option" ? " or auto" : ""),
+      `Cannot set up the backend: ${source} is ${JSON.stringify(value)}, expected one of ` +
+        `${BACKEND_NAMES.join(", ")}${source === "the backend option" ? " or auto" : ""}`,
     );
   }
   return { requested: value as BackendName, forcedBy: source };

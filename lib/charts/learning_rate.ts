@@ -104,7 +104,8 @@ export function resultByRate(
     width,
     height,
     marginRight: 30,
-    x: RATE_AXIS,
+    // Ticks at powers of ten only: Plot's default 1-2-5 ticks overlap at the small rates.
+    x: { type: "log", label: "Learning rate (log scale)", tickFormat: "~g", ticks: decades(rows) },
     y: {
       label: yLabel,
       type: logY ? "log" : "linear",
@@ -271,4 +272,13 @@ export function rangeTestChart(
 
 function formatRate(rate: number): string {
   return Number(rate.toPrecision(2)).toString();
+}
+
+/** The powers of ten from just below the smallest learning rate to just above the largest. */
+function decades(rows: readonly RateResult[]): number[] {
+  const rates = rows.map((r) => r.learningRate).filter((lr) => lr > 0);
+  if (rates.length === 0) return [];
+  const low = Math.floor(Math.log10(Math.min(...rates)) + 1e-9);
+  const high = Math.ceil(Math.log10(Math.max(...rates)) - 1e-9);
+  return Array.from({ length: high - low + 1 }, (_, i) => Number(`1e${low + i}`));
 }

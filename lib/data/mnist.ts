@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { datasetName } from "./dataset.ts";
 import { DATA_DIR } from "../util/paths.ts";
 import { createRng, permutation } from "../util/random.ts";
 import {
@@ -148,7 +149,7 @@ export interface LoadMnistOptions {
    * variable (`MNIST_DIR`, `FASHION_MNIST_DIR`), else `data/mnist` or `data/fashion-mnist`.
    */
   dir?: string;
-  /** Which dataset. Default `"mnist"`. */
+  /** Which dataset. Default: `DATASET` from the environment, else `"mnist"`. */
   dataset?: DatasetName;
 }
 
@@ -168,7 +169,7 @@ export async function loadMnist(
   const dataset = oneOf(
     { action: "load MNIST" },
     "option dataset",
-    options.dataset ?? "mnist",
+    options.dataset ?? datasetName(),
     Object.keys(DATASETS) as DatasetName[],
   );
   const fromEnv = options.dir === undefined && !!Deno.env.get(DATASETS[dataset].envVar);

@@ -4,5 +4,6 @@
  * @module
  */
 export * from "./augment.ts";
+export * from "./dataset.ts";
 export * from "./mnist.ts";
 export * from "./summary.ts";

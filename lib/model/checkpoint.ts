@@ -44,6 +44,8 @@ import {
   WEIGHTS_NAME,
   weightsFileIn,
 } from "./_checkpoint_files.ts";
+import { datasetName } from "../data/dataset.ts";
+import type { DatasetName } from "../data/mnist.ts";
 
 const LOCK_FILE = ".model.lock";
 /** A temporary file of `writeAtomically` for model.json or a weights file. */
@@ -54,19 +56,24 @@ const MAX_LOAD_ATTEMPTS = 20;
 
 /**
  * Where notebook 03 saves the trained model and notebook 04 looks for it, one folder per profile
- * so a quick run never overwrites the full one.
+ * and dataset so a quick run never overwrites the full one, nor Fashion-MNIST MNIST's.
  *
  * @param profile `"quick"` or `"full"`. Default: the current profile.
+ * @param dataset Default: `DATASET` from the environment, else MNIST.
  * @returns An absolute folder path under `reports/models/`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.ok(trainedModelDir("full").endsWith("reports/models/ann_mnist_full"));
+ * assert.ok(trainedModelDir("full", "mnist").endsWith("reports/models/ann_mnist_full"));
+ * assert.ok(trainedModelDir("quick", "fashion-mnist").endsWith("models/ann_fashion-mnist_quick"));
  * ```
  */
-export function trainedModelDir(profile: "quick" | "full" = profileName()): string {
-  return join(REPORTS_DIR, "models", `ann_mnist_${profile}`);
+export function trainedModelDir(
+  profile: "quick" | "full" = profileName(),
+  dataset: DatasetName = datasetName(),
+): string {
+  return join(REPORTS_DIR, "models", `ann_${dataset}_${profile}`);
 }
 
 /** Where a checkpoint was written. */

@@ -75,14 +75,32 @@ export function createModel(options: ModelOptions = {}): tf.Sequential {
       model.add(tf.layers.dropout({ rate: dropout, name: `dropout${i + 1}` }));
     }
   });
-  // tfjs-layers registers a "logSoftmax" activation (so saved models load in stock tfjs), but its
-  // TypeScript union of activation names omits it.
-  model.add(tf.layers.activation({
-    activation: "logSoftmax" as tf.serialization.ConfigDictValue as "linear",
-    name: "log_softmax",
-  }));
+  model.add(logSoftmax());
   initializeLikePyTorch(model, seed);
   return model;
+}
+
+/**
+ * The output layer `log_softmax`: log-probabilities `z_k − log Σ_j exp z_j`, like PyTorch's
+ * `F.log_softmax(x, dim=1)`.
+ *
+ * @returns A new activation layer named `log_softmax`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * const p = logSoftmax().apply(tf.tensor2d([[0, 0]])) as tf.Tensor;
+ * assert.ok(Math.abs(p.dataSync()[0] - Math.log(0.5)) < 1e-6);
+ * ```
+ */
+export function logSoftmax(): tf.layers.Layer {
+  // tfjs-layers registers a "logSoftmax" activation (so saved models load in stock tfjs), but its
+  // TypeScript union of activation names omits it.
+  return tf.layers.activation({
+    activation: "logSoftmax" as tf.serialization.ConfigDictValue as "linear",
+    name: "log_softmax",
+  });
 }
 
 /**
@@ -106,15 +124,15 @@ export function initializeLikePyTorch(model: tf.LayersModel, seed = 0): void {
   }
 }
 
-/** One row of {@linkcode parameterSummary}. */
-export interface LayerSummary {
+/** One row of {@linkcode parameterSummary} (a type alias, so it passes as a table row). */
+export type LayerSummary = {
   layer: string;
   kind: string;
   outputShape: string;
   weights: number;
   biases: number;
   parameters: number;
-}
+};
 
 /**
  * Lists each layer with its output shape and parameter counts, like PyTorch's `print(model)` plus

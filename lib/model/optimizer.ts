@@ -90,7 +90,11 @@ const OPTION_CHECKS: Record<OptimizerConfig["kind"], Check[]> = {
 function validateConfig(config: OptimizerConfig): void {
   const kind = (config as { kind: unknown }).kind;
   if (kind !== "sgd" && kind !== "adam") {
-    throw new TypeError(`Unknown optimizer "${kind}": expected "sgd" or "adam"`);
+    throw new TypeError(
+      `Cannot create the optimizer: option kind is ${
+        JSON.stringify(kind)
+      }, expected "sgd" or "adam"`,
+    );
   }
   const checks: Check[] = [
     ["learningRate", (v) => v > 0 && Number.isFinite(v), "a positive number"],
@@ -102,7 +106,9 @@ function validateConfig(config: OptimizerConfig): void {
     const value = values[name];
     if (name !== "learningRate" && value === undefined) continue;
     if (!(typeof value === "number" && ok(value))) {
-      throw new RangeError(`Invalid ${kind} option ${name}: ${value}, expected ${expected}`);
+      throw new RangeError(
+        `Cannot create the ${kind} optimizer: option ${name} is ${value}, expected ${expected}`,
+      );
     }
   }
 }

@@ -5,7 +5,10 @@
  * @module
  */
 import { lossCurves } from "../charts/training.ts";
-import { type Chart, createLiveChart, createProgress, type DisplayFunction } from "./display.ts";
+import type { Chart } from "./display.ts";
+import { type DisplayFunction, print } from "./jupyter.ts";
+import { createLiveChart } from "./live_chart.ts";
+import { createProgress } from "./progress.ts";
 import { type EpochInfo, type EpochRow, formatEpoch, type TrainCallbacks } from "../train/train.ts";
 
 /** Options of {@linkcode liveTraining}. */
@@ -26,6 +29,10 @@ export interface LiveTrainingOptions {
 
 /** Training callbacks that drive live displays, plus `done()` to mark the run finished. */
 export interface LiveTraining extends TrainCallbacks {
+  /** For a loop written out by hand: shows progress after a batch (`epoch`, `batch`, `batches`). */
+  afterBatch(batch: { epoch: number; batch: number; batches: number }, loss: number): Promise<void>;
+  /** For a loop written out by hand: redraws the chart and logs the epoch's line. */
+  afterEpoch(info: { epoch: number; history: EpochRow[]; seconds: number }): Promise<void>;
   /** Marks the progress display finished. */
   done(): Promise<void>;
 }
@@ -67,15 +74,28 @@ export function liveTraining(options: LiveTrainingOptions): LiveTraining {
     ...(display ? { display } : {}),
   });
   const slot = chart ? createLiveChart(display ? { display } : {}) : null;
+  const started = performance.now();
+  const afterBatch: LiveTraining["afterBatch"] = async ({ epoch, batch, batches }, loss) => {
+    await progress.update({ epoch, batch, step: (epoch - 1) * batches + batch, loss });
+  };
+  const onEpochEnd = async (info: EpochInfo) => {
+    // The chart first, so that on the first epoch its slot appears above the log lines.
+    if (slot && chart) await slot.update(chart(info.history));
+    if (log) await print(formatEpoch(info));
+  };
   return {
-    async onBatchEnd({ epoch, batch, batches, loss }) {
-      await progress.update({ epoch, batch, step: (epoch - 1) * batches + batch, loss });
-    },
-    async onEpochEnd(info: EpochInfo) {
-      // The chart first, so that on the first epoch its slot appears above the log lines.
-      if (slot && chart) await slot.update(chart(info.history));
-      if (log) console.log(formatEpoch(info));
-    },
+    onBatchEnd: (info) => afterBatch(info, info.loss),
+    onEpochEnd,
+    afterBatch,
+    afterEpoch: ({ epoch, history, seconds }) =>
+      onEpochEnd({
+        epoch,
+        epochs,
+        rows: history.filter((row) => row.epoch === epoch),
+        history,
+        seconds,
+        elapsed: (performance.now() - started) / 1000,
+      }),
     async done() {
       await progress.done();
     },

@@ -1,11 +1,17 @@
 /**
  * Runs a notebook top to bottom on a fresh Deno kernel, headless, the way `make report` and the
  * notebook tests do: Jupyter's own `nbclient` drives the kernel and `nbconvert` writes the HTML, both
- * from Debian's `/usr/bin/python3`.
+ * from Debian's `/usr/bin/python3` running `notebook_runner.py` beside this file.
+ *
+ * The run fails, naming the cell, when a cell throws, when an error escapes it (a throw in a timer,
+ * a promise rejection nothing awaited), and when output arrives after its cell finished: that output
+ * would land in the wrong cell or nowhere under Run All and `jupyter nbconvert --execute`, so every
+ * output must be sent while its cell runs (`await show(x)`, see lib/notebook/jupyter.ts).
  *
  * @module
  */
 import { basename, dirname, extname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { cellSource, type Notebook, notebookTitle, readNotebook } from "./notebook_file.ts";
 import { isQuickValue } from "../util/profile.ts";
 
@@ -23,111 +29,18 @@ const JUPYTER_INSTALL = "apt-get install -y python3-nbclient python3-nbconvert";
 const RESULT_MARKER = "NOTEBOOK_RUNNER_RESULT ";
 const MAX_TRACEBACK_LINES = 30;
 const SOURCE_LINES_SHOWN = 3;
-/** After a cell's "idle" status, how long the channel must stay quiet before the next cell runs. */
-const LATE_OUTPUT_QUIET_SECONDS = 0.2;
-/** …and the most time to spend waiting for late output, in case a cell leaves a timer printing. */
-const LATE_OUTPUT_MAX_SECONDS = 2;
-
+const LATE_OUTPUT_HINT =
+  "Send every output while its cell runs: `await show(value)` instead of a " +
+  "bare last expression, `await print(line)` instead of console.log (lib/notebook/jupyter.ts)";
 /**
- * The Python side, given the job as JSON in `sys.argv[1]`; it prints one result line. Failing cells
- * still get their outputs written, so a report shows the error where it happened.
+ * After the last cell, how long the kernel must stay quiet for the run to count as finished; output
+ * that still arrives is late and fails the run (cells before the last are checked as they go).
  */
-const PYTHON_PROGRAM = `
-import json, os, queue, sys, tempfile, time
-
-def finish(result):
-    print(${JSON.stringify(RESULT_MARKER)} + json.dumps(result), flush=True)
-    sys.exit(0)
-
-job = json.loads(sys.argv[1])
-try:
-    import nbformat
-    from jinja2 import DictLoader
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionComplete
-    from nbconvert import HTMLExporter
-except ImportError as error:
-    finish({"missing": "module", "name": error.name})
-try:
-    KernelSpecManager().get_kernel_spec(job["kernel"])
-except NoSuchKernel:
-    finish({"missing": "kernel", "name": job["kernel"]})
-
-# The lab template passes SVG outputs through lxml's clean_html, which strips <path>, <g>, viewBox
-# and so every Plot chart: insert SVG verbatim, as it already does for text/html outputs. Drop
-# require.js, a CDN script no output here needs. Scroll long code lines instead of clipping them.
-TEMPLATE = """{%- extends 'index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block html_head_css -%}
-<style>.jp-InputArea-editor { min-width: 0; } .jp-InputArea-editor .CodeMirror { overflow-x: auto; }</style>
-{%- endblock html_head_css -%}
-{% block data_svg scoped -%}
-<div class="jp-RenderedSVG jp-OutputArea-output {{ extra_class }}" data-mime-type="image/svg+xml">
-{{ output.data['image/svg+xml'] }}
-</div>
-{%- endblock data_svg %}
-"""
-
-def write_atomic(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.chmod(temp, 0o644)
-    os.replace(temp, path)
-
-class DenoNotebookClient(NotebookClient):
-    """Deno's kernel may publish a cell's console output just after its "idle" status, which
-    nbclient takes as the end of the cell's output: keep listening until the channel is quiet."""
-
-    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
-        await super()._async_poll_output_msg(parent_msg_id, cell, cell_index)
-        deadline = time.monotonic() + ${LATE_OUTPUT_MAX_SECONDS}
-        while time.monotonic() < deadline:
-            try:
-                msg = await self.kc.iopub_channel.get_msg(timeout=${LATE_OUTPUT_QUIET_SECONDS})
-            except queue.Empty:
-                return
-            if msg["parent_header"].get("msg_id") == parent_msg_id:
-                try:
-                    self.process_message(msg, cell, cell_index)
-                except CellExecutionComplete:
-                    pass
-
-nb = nbformat.read(job["notebook"], as_version=4)
-folder = os.path.dirname(job["notebook"])
-timings, current, started = [], {}, time.monotonic()
-
-def on_cell_start(cell, cell_index):
-    current.update(index=cell_index, start=time.monotonic())
-
-def on_cell_executed(cell, cell_index, execute_reply):
-    timings.append({"index": cell_index, "seconds": time.monotonic() - current["start"]})
-
-client = DenoNotebookClient(nb, kernel_name=job["kernel"], timeout=job["timeout"],
-                            startup_timeout=120, resources={"metadata": {"path": folder}},
-                            on_cell_start=on_cell_start, on_cell_executed=on_cell_executed)
-error = None
-try:
-    client.execute()
-except Exception as exception:
-    error = {"index": current.get("index"), "ename": type(exception).__name__,
-             "evalue": str(exception), "traceback": []}
-    cell = nb.cells[current["index"]] if "index" in current else {}
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            error.update(ename=output.ename, evalue=output.evalue, traceback=output.traceback)
-if job["outputPath"]:
-    write_atomic(job["outputPath"], nbformat.writes(nb))
-if job["htmlPath"]:
-    exporter = HTMLExporter(extra_loaders=[DictLoader({"report.html.j2": TEMPLATE})],
-                            template_file="report.html.j2", embed_images=True)
-    html, _ = exporter.from_notebook_node(
-        nb, resources={"metadata": {"name": job["title"], "path": folder}})
-    write_atomic(job["htmlPath"], html)
-finish({"timings": timings, "seconds": time.monotonic() - started, "error": error})
-`;
+const QUIET_SECONDS = 0.5;
+/** The Python side (nbclient and nbconvert): a file beside this one, so it can be read as Python. */
+export const PYTHON_PROGRAM_PATH: string = fileURLToPath(
+  new URL("./notebook_runner.py", import.meta.url),
+);
 
 /** Options of {@linkcode executeNotebook}. */
 export interface ExecuteNotebookOptions {
@@ -282,6 +195,9 @@ export async function executeNotebook(
     title,
     outputPath: options.outputPath === undefined ? null : resolve(options.outputPath),
     htmlPath: options.htmlPath === undefined ? null : resolve(options.htmlPath),
+    deno: Deno.execPath(),
+    marker: RESULT_MARKER,
+    quietSeconds: QUIET_SECONDS,
   };
   const startedAt = new Date();
   const result = await runPython(python, job, { cwd: dirname(notebookPath), env, path });
@@ -327,7 +243,7 @@ async function runPython(
   options: { cwd: string; env: Record<string, string>; path: string },
 ): Promise<PythonResult> {
   const command = new Deno.Command(python, {
-    args: ["-c", PYTHON_PROGRAM, JSON.stringify(job)],
+    args: [PYTHON_PROGRAM_PATH, JSON.stringify(job)],
     cwd: options.cwd,
     env: options.env,
     clearEnv: true,
@@ -380,6 +296,7 @@ function executionError(
   if (!trace.join("\n").includes(error.evalue)) {
     trace = [`${error.ename}: ${error.evalue}`, ...trace];
   }
+  if (error.ename === "LateOutputError") trace.push(LATE_OUTPUT_HINT);
   const details = { ename: error.ename, evalue: error.evalue, traceback, run };
   if (error.index === null) {
     return new NotebookExecutionError(

@@ -17,6 +17,7 @@ import { notebookSummary, notebookTitle, readNotebook } from "./notebook_file.ts
 import { executeNotebook, NotebookExecutionError } from "./notebook_runner.ts";
 import { projectPath, REPORTS_DIR } from "../util/paths.ts";
 import { isQuick } from "../util/profile.ts";
+import { datasetTitle } from "../data/dataset.ts";
 import { writeAtomically } from "../util/atomic.ts";
 import { escapeHtml } from "../notebook/display.ts";
 import { trainedModelDir } from "../model/checkpoint.ts";
@@ -43,6 +44,8 @@ export interface ReportEntry {
   seconds?: number;
   /** `QUICK=1` or not. */
   profile?: "quick" | "full";
+  /** The data it ran on, from `DATASET` (e.g. `"Fashion-MNIST"`); absent means MNIST. */
+  dataset?: string;
   /** For a failed run: the cell and the error, on one line. */
   failure?: string;
 }
@@ -123,11 +126,12 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
 
   const failures: NotebookExecutionError[] = [];
   const profile = quick ? "quick" : "full";
+  const dataset = datasetTitle();
   const width = Math.max(...selected.map((name) => name.length));
   for (const notebook of selected) {
     const entry = entries.get(notebook)!;
     const htmlPath = join(reportsDir, entry.html);
-    write(`${notebook.padEnd(width)}  ${profile}  `);
+    write(`${notebook.padEnd(width)}  ${profile}  ${dataset === "MNIST" ? "" : `${dataset}  `}`);
     const ranAt = new Date().toISOString();
     try {
       const run = await executeNotebook(displayPath(join(notebooksDir, notebook)), {
@@ -135,7 +139,7 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
         timeoutSeconds,
         htmlPath,
       });
-      Object.assign(entry, { status: "ok", ranAt, seconds: run.seconds, profile });
+      Object.assign(entry, { status: "ok", ranAt, seconds: run.seconds, profile, dataset });
       delete entry.failure;
       write(`ok      ${formatSeconds(run.seconds).padStart(8)}  ${displayPath(htmlPath)}\n`);
     } catch (error) {
@@ -150,6 +154,7 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
         ranAt,
         seconds: error.run.seconds,
         profile,
+        dataset,
         failure,
       });
       write(`FAILED  ${formatSeconds(error.run.seconds).padStart(8)}  ${failure}\n`);
@@ -198,7 +203,8 @@ export function renderIndex(
     if (entry.failure) meta.push(`<span class="failure">${escapeHtml(entry.failure)}</span>`);
     if (entry.ranAt) meta.push(`ran ${formatTime(entry.ranAt)}`);
     if (entry.seconds !== undefined) {
-      meta.push(`took ${formatSeconds(entry.seconds)}, ${entry.profile} profile`);
+      const data = entry.dataset && entry.dataset !== "MNIST" ? `, ${entry.dataset}` : "";
+      meta.push(`took ${formatSeconds(entry.seconds)}, ${entry.profile} profile${data}`);
     }
     const title = entry.status === "not run"
       ? escapeHtml(entry.title)

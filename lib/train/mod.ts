@@ -5,9 +5,13 @@
  * @module
  */
 export * from "./history.ts";
+export * from "./host_network.ts";
 export * from "./lr_finder.ts";
+export * from "./runs.ts";
 export * from "./schedules.ts";
+export * from "./steps.ts";
 export * from "./sweep.ts";
+export * from "./sweep_rows.ts";
 export * from "./train.ts";
 export * from "./grid.ts";
 export * from "./trained_model.ts";

@@ -25,7 +25,6 @@
  */
 import pl from "nodejs-polars";
 import { cannotMessage, phrase } from "../util/validate.ts";
-import type { TrainResult } from "./train.ts";
 import {
   appendRecord,
   checkWritable,
@@ -40,6 +39,9 @@ import {
   sweepFiles,
   writeFrame,
 } from "./sweep_store.ts";
+
+// The row and summary helpers live beside this file; re-exported for callers of this module.
+export { formatRun, summarizeTraining, type TrainingSummary } from "./sweep_rows.ts";
 
 export {
   defaultSweepDir,
@@ -78,15 +80,30 @@ export function sweepName(base: string, settings: Record<string, unknown>): stri
 /** One configuration of a sweep: plain JSON values (numbers, strings, booleans, arrays…). */
 export type SweepConfig = Record<string, unknown>;
 
-/** What `runOne` hands back for one configuration. */
-export interface SweepRunResult {
+/** A table row of a sweep: keys are snake_case column names, values plain JSON. */
+export type SweepRow = Record<string, unknown>;
+
+/** What `runOne` hands back for one configuration; `R` and `S` type its rows and its summary. */
+export interface SweepRunResult<R extends object = SweepRow, S extends object = SweepRow> {
   /** Tidy rows, e.g. `train()`'s history (`{ epoch, split, loss, accuracy }`); may be empty. */
-  rows: readonly Record<string, unknown>[];
+  rows: readonly R[];
   /**
    * One row of facts about the run, e.g. from {@linkcode summarizeTraining}. If it has no
    * `diverged` key the sweep adds one: `true` when `rows` is empty or holds a non-finite number.
    */
-  summary: Record<string, unknown>;
+  summary: S;
+}
+
+/** One run of a finished sweep as plain typed data (trained now or read back from the state file). */
+export interface SweepRun<C extends SweepConfig, R extends object, S extends object> {
+  /** The run id. */
+  run: string;
+  config: C;
+  rows: R[];
+  /** The summary as stored, with `diverged`. */
+  summary: S & { diverged: boolean };
+  /** Wall-clock seconds of `runOne` when it ran. */
+  seconds: number;
 }
 
 /** Where a run stands, passed to `runOne` and the callbacks. */
@@ -124,7 +141,13 @@ export interface RunSweepOptions<C extends SweepConfig = SweepConfig> {
 }
 
 /** What {@linkcode runSweep} returns. */
-export interface SweepResult {
+export interface SweepResult<
+  C extends SweepConfig = SweepConfig,
+  R extends object = SweepRow,
+  S extends object = SweepRow,
+> {
+  /** Every requested run as typed data, in `configs` order: see {@linkcode historyRows}, {@linkcode summaryRows}. */
+  runs: SweepRun<C, R, S>[];
   /** Every requested run's rows, columns `run`, the config keys, then the row keys. */
   history: pl.DataFrame;
   /** One row per requested run, in `configs` order: `run`, the config keys, the summary keys. */
@@ -237,12 +260,16 @@ export function runIdOf(config: SweepConfig): string {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function runSweep<C extends SweepConfig>(
+export async function runSweep<
+  C extends SweepConfig,
+  R extends object = SweepRow,
+  S extends object = SweepRow,
+>(
   name: string,
   configs: readonly C[],
-  runOne: (config: C, info: SweepRunInfo<C>) => Promise<SweepRunResult>,
+  runOne: (config: C, info: SweepRunInfo<C>) => Promise<SweepRunResult<R, S>>,
   options: RunSweepOptions<C> = {},
-): Promise<SweepResult> {
+): Promise<SweepResult<C, R, S>> {
   const { dir = defaultSweepDir(), force = false, onRunStart, onRunEnd } = options;
   const files = sweepFiles(name, dir);
   const runs = checkConfigs(name, configs);
@@ -300,7 +327,7 @@ export async function runSweep<C extends SweepConfig>(
     const start = performance.now();
     let result: SweepRunResult;
     try {
-      result = await runOne(config, info);
+      result = await runOne(config, info) as unknown as SweepRunResult;
     } catch (error) {
       throw new Error(
         `Sweep "${name}" failed in run ${i + 1} of ${total} ("${run}"): ${
@@ -330,79 +357,11 @@ export async function runSweep<C extends SweepConfig>(
   );
   await writeFrame(history, files.historyCsv, files.historyParquet);
   await writeFrame(summary, files.summaryCsv, files.summaryParquet);
-  return { history, summary, ran, skipped, files };
+  const typed = chosen as unknown as SweepRun<C, R, S>[];
+  return { runs: typed, history, summary, ran, skipped, files };
 }
 
 /**
- * The sweep summary row of a `train()` result, for `runOne` to return.
- *
- * @param result What `train()` returned.
- * @returns `epochs` (completed), `seconds`, `stopped`, `diverged` and where (`diverged_epoch`,
- *   `diverged_batch`, `diverged_loss`, `null` when it did not), the last epoch's `train_loss`,
- *   `train_accuracy`, `val_loss`, `val_accuracy`, and `best_val_accuracy` (`null` when missing).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const summary = summarizeTraining({
- *   history: [], diverged: { epoch: 1, batch: 3, loss: NaN }, stopped: false, epochs: 0,
- *   seconds: 0.5, gradients: "dense",
- * });
- * assert.equal(summary.diverged, true);
- * assert.equal(summary.diverged_batch, 3);
- * assert.equal(summary.val_accuracy, null);
- * ```
- */
-export function summarizeTraining(result: TrainResult): Record<string, number | boolean | null> {
-  const last = (split: string) => result.history.findLast((row) => row.split === split) ?? null;
-  const train = last("train"), validation = last("validation");
-  const validationAccuracies = result.history
-    .filter((row) => row.split === "validation")
-    .map((row) => row.accuracy);
-  return {
-    epochs: result.epochs,
-    seconds: result.seconds,
-    stopped: result.stopped,
-    diverged: result.diverged !== null,
-    diverged_epoch: result.diverged?.epoch ?? null,
-    diverged_batch: result.diverged?.batch ?? null,
-    diverged_loss: result.diverged?.loss ?? null,
-    train_loss: train?.loss ?? null,
-    train_accuracy: train?.accuracy ?? null,
-    val_loss: validation?.loss ?? null,
-    val_accuracy: validation?.accuracy ?? null,
-    best_val_accuracy: validationAccuracies.length ? Math.max(...validationAccuracies) : null,
-  };
-}
-
-/**
- * One log line per run, for `onRunEnd`.
- *
- * @param info The run's outcome.
- * @returns E.g. `run 2/4 lr=0.1: 3.2 s, diverged` or `run 1/4 lr=0.01: skipped (cached)`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const info = { run: "lr=1", config: { lr: 1 }, index: 2, total: 3, seconds: 1.25 };
- * assert.equal(
- *   formatRun({ ...info, status: "ran", summary: { diverged: false, val_accuracy: 0.9 } }),
- *   "run 2/3 lr=1: 1.3 s, val accuracy 90.00 %",
- * );
- * assert.equal(
- *   formatRun({ ...info, status: "cached", summary: { diverged: true } }),
- *   "run 2/3 lr=1: skipped (cached), diverged",
- * );
- * ```
- */
-export function formatRun(info: SweepRunEnd): string {
-  const parts = [info.status === "cached" ? "skipped (cached)" : `${info.seconds.toFixed(1)} s`];
-  const { diverged, val_accuracy: accuracy } = info.summary;
-  if (diverged === true) parts.push("diverged");
-  else if (typeof accuracy === "number") {
-    parts.push(`val accuracy ${(100 * accuracy).toFixed(2)} %`);
-  }
-  return `run ${info.index}/${info.total} ${info.run}: ${parts.join(", ")}`;
 }
 
 /** Validates the configs and gives each its id; ids must be distinct so rows stay apart. */

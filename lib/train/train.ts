@@ -6,23 +6,27 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  denseGradients,
-  denseGradientsUnsupported,
-  type GradientFunction,
-  tapeGradients,
-} from "../model/gradients.ts";
-import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
+import type { Split } from "../data/mnist.ts";
 import { createOptimizer, type OptimizerConfig } from "../model/optimizer.ts";
 import { evaluateModel } from "../model/predict.ts";
-import { createRng, deriveSeed, permutation } from "../util/random.ts";
 import { currentBlas } from "../backend/backend.ts";
-import { createHostStep, type HostStep, hostTrainable } from "./host_step.ts";
-// Training dynamics (issue 14): the `dynamics` option, one measured step per epoch.
+import { createRng, deriveSeed } from "../util/random.ts";
+import { createHostStep, hostTrainable, layerSizes } from "./host_step.ts";
+import { hostNetwork, sgdMomentumStep } from "./host_network.ts";
+import {
+  type Backpropagation,
+  backpropagation,
+  type Batch,
+  batchCount,
+  shuffledBatches,
+  trainableVariables,
+} from "./steps.ts";
+// Training dynamics (issue 14): the `dynamics` option, measured steps (see dynamics.ts).
 import {
   type DynamicsOptions,
   type DynamicsStep,
   measuredBatch,
+  measureFlatStep,
   probeOf,
   type StepNorms,
   stepsToMeasure,
@@ -175,15 +179,9 @@ export async function train(
   checkPositiveInteger("batchSize", batchSize);
   if (data.count === 0) throw new RangeError("Cannot train on an empty split: it has 0 examples");
 
-  const { fn: computeGradients, path: usedPath } = chooseGradients(model, path);
-  // On wasm-blas a dense model trains on the host, with no tfjs kernel per step (host_step.ts).
-  const blas = usedPath === "dense" && hostTrainable(model) ? currentBlas() : null;
-  const host: HostStep | null = blas === null
-    ? null
-    : createHostStep(model, optimizerConfig, batchSize, blas);
-  const optimizer = createOptimizer(optimizerConfig);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const batches = Math.ceil(data.count / batchSize);
+  const backprop = backpropagation(model, { gradients: path, seed });
+  const stepper = chooseStep(model, optimizerConfig, backprop, batchSize, seed);
+  const batches = batchCount(data.count, batchSize);
   const history: EpochRow[] = [];
   const start = performance.now();
   const elapsed = () => (performance.now() - start) / 1000;
@@ -193,76 +191,46 @@ export async function train(
   // Dynamics (issue 14): the probe, the measured batch and the epoch's measured step.
   const probe = options.dynamics ? probeOf(options.dynamics, "train") : null;
   const measured = measuredBatch(data.count, batchSize);
-  let norms: StepNorms | null = null;
   const stepMeasured = probe ? stepsToMeasure(options.dynamics!) : () => false;
   const stepDynamics: DynamicsStep[] = [];
+  let norms: StepNorms | null = null;
 
-  // Batches are assembled in reused host buffers and uploaded once each: on wasm a gather from a
-  // device-resident copy of the whole split costs about 2 ms a batch, a host copy about 20 µs.
-  const batchImages = new Float32Array(batchSize * IMAGE_PIXELS);
-  const batchLabels = new Int32Array(batchSize);
   try {
     for (let epoch = 1; epoch <= epochs && !diverged && !stopped; epoch++) {
       const epochStart = performance.now();
-      const pixels = augment ? augment(data.images, epoch) : data.images;
-      const order = permutation(data.count, createRng(deriveSeed(seed, epoch)));
-      const dropoutRng = createRng(deriveSeed(seed, epoch, 1));
+      const images = augment ? augment(data.images, epoch) : data.images;
       let lossSum = 0, correctSum = 0;
       norms = null;
-      for (let b = 0; b < batches; b++) {
-        const indices = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.count));
-        const rows = indices.length;
-        for (let i = 0; i < rows; i++) {
-          const j = indices[i];
-          batchImages.set(
-            pixels.subarray(j * IMAGE_PIXELS, (j + 1) * IMAGE_PIXELS),
-            i * IMAGE_PIXELS,
-          );
-          batchLabels[i] = data.labels[j];
-        }
-        const step = (epoch - 1) * batches + b;
+      for (const batch of shuffledBatches(data, { epoch, batchSize, seed, images })) {
+        const step = (epoch - 1) * batches + batch.batch - 1;
         const learningRate = learningRateAt?.(step, batches) ?? optimizerConfig.learningRate;
         const recordStep = stepMeasured(step);
-        const measure = probe !== null && (b === measured || recordStep);
-        let stepNorms: StepNorms | null = null;
-        const { loss, correct, norms: hostNorms } = host
-          ? host.step(batchImages, batchLabels, rows, learningRate, dropoutRng, measure)
-          : tf.tidy(() => {
-            const x = tf.tensor2d(batchImages.subarray(0, rows * IMAGE_PIXELS), [
-              rows,
-              IMAGE_PIXELS,
-            ]);
-            const { loss, correct, gradients } = computeGradients(
-              x,
-              batchLabels.subarray(0, rows),
-              dropoutRng,
-            );
-            const step = () => optimizer.step(variables, gradients, learningRate);
-            if (measure) stepNorms = tfMeasuredStep(model, variables, gradients, step);
-            else step();
-            return { loss, correct, norms: undefined };
-          });
-        stepNorms = hostNorms ?? stepNorms;
-        if (b === measured) norms = stepNorms;
+        const atMeasured = probe !== null && batch.batch - 1 === measured;
+        const measure = atMeasured || recordStep;
+        const { loss, correct, norms: stepNorms = null } = stepper.step(
+          batch,
+          learningRate,
+          measure,
+        );
+        if (atMeasured) norms = stepNorms;
         if (probe && recordStep) {
-          host?.sync();
+          stepper.sync();
           const columns = tfEpochDynamics(model, probe, stepNorms);
-          stepDynamics.push({ step: step + 1, epoch, batch: b + 1, loss, ...columns });
+          stepDynamics.push({ step: step + 1, epoch, batch: batch.batch, loss, ...columns });
         }
         if (!(loss <= divergenceLoss)) { // NaN fails every comparison
-          diverged = { epoch, batch: b + 1, loss };
+          diverged = { epoch, batch: batch.batch, loss };
           break;
         }
-        lossSum += loss * rows;
+        lossSum += loss * batch.size;
         correctSum += correct;
-        const seen = Math.min((b + 1) * batchSize, data.count);
         const verdict = await callbacks.onBatchEnd?.({
           epoch,
           epochs,
-          batch: b + 1,
+          batch: batch.batch,
           batches,
           loss,
-          runningLoss: lossSum / seen,
+          runningLoss: lossSum / batch.seen,
           learningRate,
           elapsed: elapsed(),
         });
@@ -275,7 +243,7 @@ export async function train(
       const rows: EpochRow[] = [
         { epoch, split: "train", loss: lossSum / data.count, accuracy: correctSum / data.count },
       ];
-      host?.sync();
+      stepper.sync();
       if (probe) Object.assign(rows[0], tfEpochDynamics(model, probe, norms));
       if (validation) {
         rows.push({ epoch, split: "validation", ...evaluateModel(model, validation) });
@@ -293,22 +261,98 @@ export async function train(
       if (verdict === "stop") stopped = true;
     }
   } finally {
-    host?.sync();
-    optimizer.dispose();
+    stepper.dispose();
   }
-  const result = { history, diverged, stopped, epochs: completed, seconds: elapsed() };
-  return { ...result, gradients: usedPath, ...(probe ? { stepDynamics } : {}) };
+  return {
+    history,
+    diverged,
+    stopped,
+    epochs: completed,
+    seconds: elapsed(),
+    gradients: backprop.path,
+    ...(probe ? { stepDynamics } : {}),
+  };
 }
 
-function chooseGradients(
+/** One training step on a batch, wherever the weights live, and the way back into the model. */
+interface Stepper {
+  /** With `measure`, also the step's kernel norms (issue 14's dynamics). */
+  step(
+    batch: Batch,
+    learningRate: number,
+    measure?: boolean,
+  ): { loss: number; correct: number; norms?: StepNorms };
+  /** Writes host-side weights into the model (before a validation pass, at the end). */
+  sync(): void;
+  dispose(): void;
+}
+
+/**
+ * The fastest step that gives the textbook numbers. On wasm-blas a dense model trains on the host
+ * with no tfjs kernel per step: plain SGD with momentum through the same blocks notebook 03 writes
+ * out (`hostNetwork`, `sgdMomentumStep`), so the notebook's loop gives this history exactly;
+ * other optimizers through the fused host step (`host_step.ts`). Elsewhere, tfjs kernels.
+ */
+function chooseStep(
   model: tf.LayersModel,
-  path: "auto" | "dense" | "tape",
-): { fn: GradientFunction; path: "dense" | "tape" } {
-  if (path === "tape") return { fn: tapeGradients(model), path };
-  if (path === "dense" || denseGradientsUnsupported(model) === null) {
-    return { fn: denseGradients(model), path: "dense" };
+  config: OptimizerConfig,
+  backprop: Backpropagation,
+  batchSize: number,
+  seed: number,
+): Stepper {
+  const blas = backprop.path === "dense" && hostTrainable(model) ? currentBlas() : null;
+  const plainSgd = config.kind === "sgd" && !config.nesterov && !config.weightDecay;
+  if (blas !== null && plainSgd) {
+    const net = hostNetwork(model, { batchSize, seed, blas });
+    const sizes = layerSizes(model);
+    const velocity = new Float32Array(net.parameters.length);
+    const momentum = config.momentum ?? 0;
+    return {
+      step(batch, learningRate, measure = false) {
+        const result = net.backward(batch);
+        const update = () =>
+          sgdMomentumStep(net.parameters, net.gradients, velocity, learningRate, momentum);
+        if (!measure) {
+          update();
+          return result;
+        }
+        return { ...result, norms: measureFlatStep(sizes, net.parameters, net.gradients, update) };
+      },
+      sync: () => net.sync(),
+      dispose() {},
+    };
   }
-  return { fn: tapeGradients(model), path: "tape" };
+  if (blas !== null) {
+    const host = createHostStep(model, config, batchSize, blas);
+    let epoch = 0, rng = createRng(0);
+    return {
+      step(batch, learningRate, measure = false) {
+        if (batch.epoch !== epoch) {
+          [epoch, rng] = [batch.epoch, createRng(deriveSeed(seed, batch.epoch, 1))];
+        }
+        return host.step(batch.images, batch.labels, batch.size, learningRate, rng, measure);
+      },
+      sync: () => host.sync(),
+      dispose() {},
+    };
+  }
+  const optimizer = createOptimizer(config);
+  const weights = trainableVariables(model);
+  return {
+    step(batch, learningRate, measure = false) {
+      let norms: StepNorms | undefined;
+      const result = tf.tidy(() => {
+        const { loss, correct, gradients } = backprop(batch);
+        const update = () => optimizer.step(weights, gradients, learningRate);
+        if (measure) norms = tfMeasuredStep(model, weights, gradients, update);
+        else update();
+        return { loss, correct };
+      });
+      return { ...result, norms };
+    },
+    sync() {},
+    dispose: () => optimizer.dispose(),
+  };
 }
 
 function checkPositiveInteger(name: string, value: number): void {

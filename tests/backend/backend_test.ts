@@ -168,13 +168,13 @@ Deno.test("setupBackend() rejects what it cannot do with errors that say why", a
       "unknown ANN_BACKEND",
       { ANN_BACKEND: "gpu" },
       {},
-      /Unknown backend "gpu" from ANN_BACKEND=gpu: expected one of wasm-blas, wasm, cpu$/,
+      /Cannot set up the backend: ANN_BACKEND=gpu is "gpu", expected one of wasm-blas, wasm, cpu$/,
     ],
     [
       "unknown option",
       {},
       { backend: "webgl" as "wasm" },
-      /Unknown backend "webgl" from the backend option: expected one of wasm-blas, wasm, cpu or auto/,
+      /Cannot set up the backend: the backend option is "webgl", expected one of wasm-blas, wasm, cpu or auto$/,
     ],
     ["zero threads", {}, { threads: 0 }, /Option threads must be a positive integer, got 0/],
     [

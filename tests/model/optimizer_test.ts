@@ -102,16 +102,22 @@ Deno.test("createOptimizer() follows PyTorch's update rules", async (t) => {
 
 Deno.test("createOptimizer() rejects bad hyperparameters, naming them", async (t) => {
   const cases: [OptimizerConfig, RegExp][] = [
-    [{ kind: "sgd", learningRate: 0 }, /sgd option learningRate: 0, expected a positive number/],
+    [
+      { kind: "sgd", learningRate: 0 },
+      /^RangeError: Cannot create the sgd optimizer: option learningRate is 0, expected a positive number$/,
+    ],
     [
       { kind: "sgd", learningRate: 0.1, momentum: 1 },
-      /sgd option momentum: 1, expected a number in \[0, 1\)/,
+      /^RangeError: Cannot create the sgd optimizer: option momentum is 1, expected a number in \[0, 1\)$/,
     ],
-    [{ kind: "adam", learningRate: 0.1, epsilon: 0 }, /adam option epsilon: 0/],
-    [{ kind: "sgd", learningRate: NaN }, /learningRate: NaN/],
+    [
+      { kind: "adam", learningRate: 0.1, epsilon: 0 },
+      /^RangeError: Cannot create the adam optimizer: option epsilon is 0, expected a positive number$/,
+    ],
+    [{ kind: "sgd", learningRate: NaN }, /option learningRate is NaN, expected a positive number$/],
     [
       { kind: "rmsprop", learningRate: 0.1 } as unknown as OptimizerConfig,
-      /Unknown optimizer "rmsprop"/,
+      /^TypeError: Cannot create the optimizer: option kind is "rmsprop", expected "sgd" or "adam"$/,
     ],
   ];
   for (const [config, message] of cases) {

@@ -1,42 +1,13 @@
 import assert from "node:assert/strict";
-import {
-  Chart,
-  createLiveChart,
-  createProgress,
-  type DisplayOptions,
-  escapeHtml,
-  formatDuration,
-  htmlTable,
-  HtmlView,
-  inJupyter,
-  JUPYTER_DISPLAY,
-  show,
-} from "../../lib/notebook/display.ts";
-import { parseMarkup } from "../svg_query.ts";
+import { Chart, escapeHtml, markdown } from "../../lib/notebook/display.ts";
+import { JUPYTER_DISPLAY } from "../../lib/notebook/jupyter.ts";
 
-/** Records what would be sent to Jupyter. */
-function recorder() {
-  const sent: { obj: unknown; options: DisplayOptions }[] = [];
-  const display = (obj: unknown, options: DisplayOptions = {}) => {
-    sent.push({ obj, options });
-    return Promise.resolve();
-  };
-  return { sent, display };
-}
-
-/** A clock the test moves by hand, in milliseconds. */
-function manualClock(start = 0) {
-  let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
-}
-
-Deno.test("Chart shows as inline SVG in HTML and as image/svg+xml", async () => {
+Deno.test("Chart holds its SVG once, as text/html", async () => {
   const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>';
   const chart = new Chart(svg, { title: "Loss" });
   const bundle = chart[JUPYTER_DISPLAY]();
   assert.deepEqual(bundle, {
     "text/html": svg,
-    "image/svg+xml": svg,
     "text/plain": "[Chart: Loss]",
   });
   assert.equal(Symbol.for("Jupyter.display"), JUPYTER_DISPLAY, "the symbol Deno's kernel looks up");
@@ -55,137 +26,17 @@ Deno.test("Chart shows as inline SVG in HTML and as image/svg+xml", async () => 
   }
 });
 
-Deno.test("inJupyter() is false outside a kernel, and show() prints the text form", async () => {
-  assert.equal(inJupyter(), false);
-  const printed: unknown[] = [];
-  const log = console.log;
-  console.log = (...args: unknown[]) => void printed.push(...args);
-  try {
-    await show(new Chart("<svg/>", { title: "A" }), "plain", 3);
-  } finally {
-    console.log = log;
-  }
-  assert.deepEqual(printed, ["[Chart: A]", "plain", 3]);
-});
-
-Deno.test("htmlTable() escapes cells, formats numbers and keeps column order", () => {
-  const table = htmlTable(
-    [{ b: 1 / 3, a: "<x>" }, { b: 2, a: "y & z" }],
-    { columns: ["a", "b"], caption: "Two rows" },
+Deno.test("escapeHtml() replaces the five HTML specials", () => {
+  assert.equal(
+    escapeHtml(`<a href="x">'&'</a>`),
+    "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
   );
-  const doc = parseMarkup(table.html);
-  const cells = [...doc.querySelectorAll("td")].map((e) => e.textContent);
-  assert.deepEqual(cells, ["<x>", "0.3333", "y & z", "2"]);
-  assert.deepEqual([...doc.querySelectorAll("th")].map((e) => e.textContent), ["a", "b"]);
-  assert.equal(doc.querySelector("caption")?.textContent, "Two rows");
-  assert.equal(table.text, "a\tb\n<x>\t0.3333\ny & z\t2");
-  assert.equal(escapeHtml(`'"`), "&#39;&quot;");
 });
 
-Deno.test("formatDuration() writes minutes and hours", () => {
-  const cases: [number, string][] = [[0, "0:00"], [59.6, "1:00"], [61, "1:01"], [3600, "1:00:00"], [
-    NaN,
-    "?",
-  ]];
-  for (const [seconds, text] of cases) assert.equal(formatDuration(seconds), text);
-});
-
-Deno.test("createProgress() updates one display in place, at most every interval", async (t) => {
-  const { sent, display } = recorder();
-  const clock = manualClock();
-  const progress = createProgress({
-    total: 20,
-    epochs: 2,
-    batchesPerEpoch: 10,
-    display,
-    now: clock.now,
-    minIntervalMs: 250,
+Deno.test("markdown() shows as text/markdown with the same plain text", () => {
+  const view = markdown("- **a**: 1\n- b");
+  assert.deepEqual(view[JUPYTER_DISPLAY](), {
+    "text/markdown": "- **a**: 1\n- b",
+    "text/plain": "- **a**: 1\n- b",
   });
-  for (let epoch = 1; epoch <= 2; epoch++) {
-    for (let batch = 1; batch <= 10; batch++) {
-      clock.advance(100); // 10 batches per second
-      await progress.update({ epoch, batch, loss: epoch * 10 + batch, accuracy: 0.5 });
-    }
-  }
-  await t.step("first display creates the output, later ones update it", () => {
-    const id = sent[0].options.display_id;
-    assert.ok(id);
-    assert.deepEqual(sent[0].options, { raw: true, display_id: id });
-    for (const s of sent.slice(1)) {
-      assert.deepEqual(s.options, { raw: true, display_id: id, update: true });
-    }
-  });
-  await t.step(
-    "throttled: the first batch, then every third (300 ms ≥ 250 ms), and the last",
-    () => {
-      // Redraws at steps 1, 4, 7, …, 19 (every 300 ms after the first) and at 20 (the last batch).
-      const expected = [1, 4, 7, 10, 13, 16, 19, 20].length;
-      assert.equal(sent.length, expected);
-      assert.equal(progress.redraws, expected);
-    },
-  );
-  await t.step("the text shows position, epoch mean loss, elapsed and time left", () => {
-    const last = (sent[sent.length - 1].obj as Record<string, string>)["text/plain"];
-    // Epoch 2 losses 21…30 → mean 25.5; 20 of 20 batches in 2 s → nothing left.
-    assert.equal(
-      last,
-      "Training: epoch 2/2, batch 10/10, loss 25.5, accuracy 0.5, 100%, 0:02 elapsed, about 0:00 left",
-    );
-    // After batch 10 of 20: epoch 1 losses 11…20 → mean 15.5; 1 s for half the run → 1 s left.
-    const middle = (sent[3].obj as Record<string, string>)["text/plain"];
-    assert.match(
-      middle,
-      /epoch 1\/2, batch 10\/10, loss 15\.5, .*50%, 0:01 elapsed, about 0:01 left/,
-    );
-  });
-  await t.step("done() redraws once more, marked finished", async () => {
-    clock.advance(500);
-    await progress.done();
-    const bundle = sent[sent.length - 1].obj as Record<string, string>;
-    assert.match(bundle["text/plain"], /100%, finished in 0:03$/);
-    assert.ok(bundle["text/html"].includes("width:100.0%"));
-    assert.equal(sent[sent.length - 1].options.update, true);
-  });
-});
-
-Deno.test("createProgress() shows nothing outside Jupyter and rejects a bad total", async () => {
-  const progress = createProgress({ total: 3 });
-  for (let batch = 1; batch <= 3; batch++) await progress.update({ epoch: 1, batch, loss: 1 });
-  await progress.done();
-  assert.equal(progress.redraws, 0);
-  assert.equal(progress.step, 3);
-  assert.throws(() => createProgress({ total: 0 }), /total must be a positive number, found 0/);
-});
-
-Deno.test("createProgress() keeps going when a redraw fails", async () => {
-  const progress = createProgress({
-    total: 2,
-    display: () => Promise.reject(new Error("kernel busy")),
-  });
-  await progress.update({ loss: 1 });
-  await progress.update({ loss: 2 });
-  assert.equal(progress.step, 2);
-});
-
-Deno.test("createLiveChart() creates one output, then updates it in place", async () => {
-  const { sent, display } = recorder();
-  const slot = createLiveChart({ display });
-  await slot.update(new HtmlView("<p>epoch 1</p>", { text: "1" }));
-  await slot.update(new HtmlView("<p>epoch 2</p>", { text: "2" }));
-  await slot.update("plain text");
-  assert.deepEqual(sent.map((s) => s.options), [
-    { raw: true, display_id: slot.id },
-    { raw: true, display_id: slot.id, update: true },
-    { raw: false, display_id: slot.id, update: true },
-  ]);
-  assert.deepEqual(sent[1].obj, { "text/html": "<p>epoch 2</p>", "text/plain": "2" });
-  assert.equal(sent[2].obj, "plain text", "anything else is left to the kernel to format");
-  const quiet = createLiveChart();
-  await quiet.update(new HtmlView("<p/>")); // not in a kernel: nothing happens, nothing throws
-});
-
-Deno.test("a progress view renders as HTML with the label escaped", () => {
-  const progress = createProgress({ total: 4, label: "Fit <MLP>" });
-  const doc = parseMarkup(progress.view().html);
-  assert.equal(doc.querySelector("b")?.textContent, "Fit <MLP>");
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { DisplayOptions } from "../../lib/notebook/display.ts";
+import type { DisplayOptions } from "../../lib/notebook/jupyter.ts";
 import { liveTraining } from "../../lib/notebook/live.ts";
 import { setupBackend } from "../../lib/backend/backend.ts";
 import { createModel } from "../../lib/model/network.ts";
@@ -40,4 +40,39 @@ Deno.test("liveTraining() keeps one progress display and one chart, each updated
   assert.equal(charts.length, 3, "the chart is redrawn once per epoch");
   assert.match(charts.at(-1)!.text, /Loss after epoch 3/);
   assert.match(sent.filter((s) => !s.text.startsWith("[Chart")).at(-1)!.text, /finished/);
+});
+
+Deno.test("liveTraining() drives the same displays from a loop written out by hand", async () => {
+  const texts: string[] = [];
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (line: unknown) => void lines.push(String(line));
+  try {
+    const live = liveTraining({
+      epochs: 2,
+      batchesPerEpoch: 2,
+      display: (obj: unknown) => {
+        texts.push((obj as Record<string, string>)["text/plain"] ?? "");
+        return Promise.resolve();
+      },
+    });
+    const history = [];
+    for (let epoch = 1; epoch <= 2; epoch++) {
+      for (let batch = 1; batch <= 2; batch++) {
+        await live.afterBatch({ epoch, batch, batches: 2 }, 1);
+      }
+      history.push({ epoch, split: "train" as const, loss: 1 / epoch, accuracy: 0.5 });
+      await live.afterEpoch({ epoch, history, seconds: 0.5 });
+    }
+    await live.done();
+  } finally {
+    console.log = log;
+  }
+  // The epoch's line holds only that epoch's rows; the chart is redrawn after each epoch.
+  assert.deepEqual(lines, [
+    "epoch 1/2: train loss 1.0000 (acc 50.00 %), 0.5 s",
+    "epoch 2/2: train loss 0.5000 (acc 50.00 %), 0.5 s",
+  ]);
+  assert.equal(texts.filter((t) => t.startsWith("[Chart")).length, 2);
+  assert.match(texts.at(-1)!, /finished/);
 });

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { executeNotebook, NotebookExecutionError } from "../../lib/tools/notebook_runner.ts";
+import {
+  executeNotebook,
+  NotebookExecutionError,
+  PYTHON_PROGRAM_PATH,
+} from "../../lib/tools/notebook_runner.ts";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
 const PASSING = join(FIXTURES, "passing.ipynb");
 const FAILING = join(FIXTURES, "failing.ipynb");
+const JUPYTER_TS = fileURLToPath(new URL("../../lib/notebook/jupyter.ts", import.meta.url));
 const FAILURE_MESSAGE = "Fixture failure: the third cell throws on purpose";
 
 interface RawCell {
@@ -141,8 +146,9 @@ Deno.test("executeNotebook() passes the environment and profile to the kernel", 
   const folder = await Deno.makeTempDir();
   const path = await tempNotebook(
     folder,
-    'console.log([Deno.env.get("RUNNER_TEST"), Deno.env.get("QUICK"), Deno.env.get("NO_COLOR")].join(","));',
-    "console.log(Deno.cwd());",
+    `import { print } from "${JUPYTER_TS}";\n` +
+      'await print([Deno.env.get("RUNNER_TEST"), Deno.env.get("QUICK"), Deno.env.get("NO_COLOR")].join(","));',
+    `import { print } from "${JUPYTER_TS}";\nawait print(Deno.cwd());`,
   );
   const outputPath = join(folder, "out.ipynb");
   const cases: [string, Parameters<typeof executeNotebook>[1], string][] = [
@@ -161,25 +167,118 @@ Deno.test("executeNotebook() passes the environment and profile to the kernel", 
   await Deno.remove(folder, { recursive: true });
 });
 
-Deno.test("executeNotebook() keeps output the kernel publishes after a cell's idle status", async () => {
-  // Deno's kernel often sends console output and results just after "idle"; plain nbclient then
-  // drops them (about half of these cells lost some output before the runner waited for them).
+Deno.test("executeNotebook() keeps every awaited output in its own cell", async () => {
+  // Printed lines, displays and a display updated in place, each flushed before its cell ends.
   const folder = await Deno.makeTempDir();
   const cells = Array.from(
     { length: 12 },
-    (_, i) => `console.log("log ${i}");\nconsole.error("err ${i}");\n"result ${i}"`,
+    (_, i) =>
+      `import { flush, print, show } from "${JUPYTER_TS}";\n` +
+      `await print("log ${i}");\nawait show("result ${i}");\n` +
+      `await Deno.jupyter.display({ "text/plain": "slot ${i}" }, { raw: true, display_id: "s${i}" });\n` +
+      `await Deno.jupyter.display({ "text/plain": "slot ${i} updated" }, ` +
+      `{ raw: true, display_id: "s${i}", update: true });\nawait flush();`,
   );
   const outputPath = join(folder, "out.ipynb");
   await executeNotebook(await tempNotebook(folder, ...cells), { outputPath });
   const executed = await readCells(outputPath);
   executed.forEach((cell, i) => {
     const text = JSON.stringify(cell.outputs);
-    for (const expected of [`log ${i}`, `err ${i}`, `result ${i}`]) {
-      assert.ok(text.includes(expected), `cell ${i + 1} lost "${expected}": ${text}`);
-    }
-    assert.equal(text.match(/(log|err|result) \d+/g)?.length, 3, `cell ${i + 1}: ${text}`);
+    assert.deepEqual(
+      text.match(/(log|result|slot) \d+( updated)?/g),
+      [`log ${i}`, `result ${i}`, `slot ${i} updated`],
+      `cell ${i + 1}: ${text}`,
+    );
   });
   await Deno.remove(folder, { recursive: true });
+});
+
+Deno.test("executeNotebook() fails a notebook whose output arrives after its cell finished", async () => {
+  const folder = await Deno.makeTempDir();
+  const path = await tempNotebook(
+    folder,
+    `import { print } from "${JUPYTER_TS}";\nawait print("on time");`,
+    'setTimeout(() => console.log("late"), 200);\n"the cell ends first";',
+  );
+  const outputPath = join(folder, "out.ipynb");
+  const error = await executeNotebook(path, { outputPath }).then(
+    () => assert.fail("late output went unnoticed"),
+    (error) => error,
+  );
+  assert.ok(error instanceof NotebookExecutionError, String(error));
+  assert.equal(error.ename, "LateOutputError");
+  assert.equal(error.cell, 2);
+  assert.match(error.message, /cell 2 of 2/);
+  assert.match(error.message, /arrived after the cell had finished/);
+  assert.match(error.message, /await show\(value\)/);
+  // The late line is still kept, in the cell that printed it.
+  assert.match(streamText((await readCells(outputPath))[1]), /late/);
+  await Deno.remove(folder, { recursive: true });
+});
+
+Deno.test("executeNotebook() fails on an error that escapes a cell", async (t) => {
+  const folder = await Deno.makeTempDir();
+  const cases: [string, string[], number, RegExp][] = [
+    [
+      "a throw in a timer",
+      [
+        'setTimeout(() => { throw new RangeError("thrown in a timer"); }, 10);',
+        "await new Promise((resolve) => setTimeout(resolve, 500));",
+        'console.log("never runs");',
+      ],
+      2,
+      /RangeError: thrown in a timer \(thrown in a timer or callback/,
+    ],
+    [
+      "a rejected promise nothing awaits",
+      ['Promise.reject(new TypeError("never awaited"));\n"done";', 'console.log("never runs");'],
+      1,
+      /TypeError: never awaited \(a promise rejected and nothing awaited it\)/,
+    ],
+  ];
+  for (const [name, sources, cell, message] of cases) {
+    await t.step(name, async () => {
+      const htmlPath = join(folder, "out.html");
+      const error = await executeNotebook(await tempNotebook(folder, ...sources), { htmlPath })
+        .then(() => assert.fail(`${name} went unnoticed`), (error) => error);
+      assert.ok(error instanceof NotebookExecutionError, String(error));
+      assert.equal(error.cell, cell);
+      assert.match(error.message, message);
+      assert.doesNotMatch(await Deno.readTextFile(htmlPath), /never runs<\/pre>/);
+    });
+  }
+  await Deno.remove(folder, { recursive: true });
+});
+
+Deno.test("executeNotebook() shows a syntax error in the cell and in the HTML", async () => {
+  // Deno's kernel replies only "Execution failed" to code it cannot parse.
+  const folder = await Deno.makeTempDir();
+  const path = await tempNotebook(folder, 'console.log("fine");', "const total = 1 +;\ntotal;");
+  const htmlPath = join(folder, "out.html");
+  const outputPath = join(folder, "out.ipynb");
+  const error = await executeNotebook(path, { htmlPath, outputPath }).then(
+    () => assert.fail("the syntax error went unnoticed"),
+    (error) => error,
+  );
+  assert.ok(error instanceof NotebookExecutionError, String(error));
+  assert.equal(error.cell, 2);
+  assert.equal(error.ename, "SyntaxError");
+  assert.equal(error.evalue, "Expression expected");
+  assert.match(error.message, /1 \| const total = 1 \+;/);
+  const output = (await readCells(outputPath))[1].outputs?.[0];
+  assert.equal(output?.output_type, "error");
+  const html = await Deno.readTextFile(htmlPath);
+  assert.match(html, /SyntaxError/);
+  assert.match(html, /Expression expected/);
+  await Deno.remove(folder, { recursive: true });
+});
+
+Deno.test("the runner's Python program compiles", async () => {
+  const output = await new Deno.Command("/usr/bin/python3", {
+    args: ["-m", "py_compile", PYTHON_PROGRAM_PATH],
+    env: { PYTHONPYCACHEPREFIX: await Deno.makeTempDir() },
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
 });
 
 Deno.test("executeNotebook() stops a cell that runs past the timeout", async () => {

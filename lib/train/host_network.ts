@@ -1,0 +1,166 @@
+/**
+ * A dense model's parameters and gradients as two flat `Float32Array`s on the host, for a training
+ * loop written out by hand (notebook 03): `backward(batch)` runs the forward pass, the NLL loss and
+ * the hand-written backward pass with BLAS and fills `gradients`; the loop then updates
+ * `parameters` itself, one number at a time, and `sync()` writes them back into the tfjs model for
+ * a validation pass or a checkpoint.
+ *
+ * `train()` runs these same blocks for SGD with momentum ({@linkcode sgdMomentumStep} is the loop
+ * the notebook writes), so a loop built from them gives `train()`'s history to the last bit, at
+ * `train()`'s speed: no tfjs kernel runs during an epoch.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { currentBlas } from "../backend/backend.ts";
+import type { Blas } from "../backend/blas.ts";
+import { createRng, deriveSeed, type Rng } from "../util/random.ts";
+import { rangeError, typeError } from "../util/validate.ts";
+import {
+  backward,
+  createWideNet,
+  forward,
+  getModelWeights,
+  type HeadResult,
+  layerSlot,
+  lossHead,
+  setModelWeights,
+  type WideNet,
+} from "./grid_step.ts";
+import { dropoutRate, hostTrainable, layerSizes, readWeights, writeWeights } from "./host_step.ts";
+import type { Batch } from "./steps.ts";
+
+/** A model on the host: what a hand-written training loop reads and changes. */
+export interface HostNetwork {
+  /** Every weight and bias of the model (109,386 for the original), in one flat array. */
+  parameters: Float32Array;
+  /** `∂loss/∂parameters` of the last `backward(batch)`, in the same order. */
+  gradients: Float32Array;
+  /**
+   * Forward pass, mean NLL loss and backward pass on one batch; fills `gradients`.
+   *
+   * @returns The batch's mean loss and how many it classified right, before any update.
+   */
+  backward(batch: Batch): { loss: number; correct: number };
+  /** The gradients one tfjs weight at a time, in `model.trainableWeights` order and layout. */
+  weightGradients(): Float32Array[];
+  /** Writes `parameters` into the tfjs model. */
+  sync(): void;
+}
+
+/** Options of {@linkcode hostNetwork}. */
+export interface HostNetworkOptions {
+  /** Largest batch. Default 64. */
+  batchSize?: number;
+  /** Seed of the dropout masks (one stream per epoch, as `backpropagation()` draws them). */
+  seed?: number;
+  /** BLAS library; default the one behind the `"wasm-blas"` backend. */
+  blas?: Blas | null;
+}
+
+/**
+ * Copies a dense model's weights to the host.
+ *
+ * @param model A dense stack on 784 inputs ending in log-softmax, e.g. from `createModel`.
+ * @param options Largest batch, dropout seed, BLAS library.
+ * @returns The parameters, gradients and the backward pass over them.
+ * @throws {TypeError} If the model is not a dense stack the hand-written backward pass covers.
+ * @throws {RangeError} If no BLAS library is loaded (the backend is not `"wasm-blas"`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { setupBackend } from "../backend/backend.ts";
+ * import { createModel } from "../model/network.ts";
+ * await setupBackend({ log: false });
+ * const model = createModel({ seed: 0 });
+ * const net = hostNetwork(model);
+ * assert.equal(net.parameters.length, 109_386);
+ * model.dispose();
+ * ```
+ */
+export function hostNetwork(model: tf.LayersModel, options: HostNetworkOptions = {}): HostNetwork {
+  const where = { action: "train on the host", subject: model.name };
+  const { batchSize = 64, seed = 0 } = options;
+  const blas = options.blas === undefined ? currentBlas() : options.blas;
+  if (!hostTrainable(model)) {
+    typeError(where, "the model", model.layers.map((l) => l.getClassName()), "a dense stack");
+  }
+  if (blas === null) rangeError(where, "the BLAS library", null, 'the "wasm-blas" backend');
+  const dropout = dropoutRate(model);
+  // Momentum 0 keeps the backward pass from folding an update into the gradients.
+  const optimizer = { kind: "sgd", learningRate: 0, momentum: 0 } as const;
+  const net = createWideNet(layerSizes(model), [{ optimizer, dropout }], batchSize);
+  setModelWeights(net, 0, readWeights(model));
+  const kernels = { blas, wide: blas };
+  const head: HeadResult = { loss: new Float64Array(1), correct: new Int32Array(1) };
+  let rng: Rng = createRng(0);
+  let epoch = 0;
+  return {
+    parameters: net.params,
+    gradients: net.grads,
+    backward(batch) {
+      if (batch.epoch !== epoch) {
+        epoch = batch.epoch;
+        rng = createRng(deriveSeed(seed, epoch, 1));
+      }
+      forward(kernels, net, batch.images, batch.size, dropout > 0 ? [rng] : null);
+      lossHead(net, batch.labels, batch.size, head);
+      backward(kernels, net, batch.images, batch.size);
+      return { loss: head.loss[0], correct: head.correct[0] };
+    },
+    weightGradients: () => gradientsByWeight(net),
+    sync: () => writeWeights(model, getModelWeights(net, 0)),
+  };
+}
+
+/**
+ * One step of SGD with momentum, PyTorch's rule (`dampening` 0): `v ← μ·v + g`, then
+ * `w ← w − lr·v`, element by element.
+ *
+ * @param parameters `w`, updated in place.
+ * @param gradients `g`.
+ * @param velocity `v`, the momentum buffer (zeros before the first step), updated in place.
+ * @param learningRate `lr`.
+ * @param momentum `μ`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const w = new Float32Array([1]), v = new Float32Array([0]);
+ * sgdMomentumStep(w, new Float32Array([2]), v, 0.5, 0.9);
+ * assert.deepEqual([w[0], v[0]], [0, 2]);
+ * ```
+ */
+export function sgdMomentumStep(
+  parameters: Float32Array,
+  gradients: Float32Array,
+  velocity: Float32Array,
+  learningRate: number,
+  momentum: number,
+): void {
+  for (let i = 0; i < parameters.length; i++) {
+    velocity[i] = momentum * velocity[i] + gradients[i];
+    parameters[i] -= learningRate * velocity[i];
+  }
+}
+
+/** The gradients in tfjs's layout: the first layer's block is stored transposed on the host. */
+function gradientsByWeight(net: WideNet): Float32Array[] {
+  const { sizes } = net;
+  const out: Float32Array[] = [];
+  for (let l = 1; l < sizes.length; l++) {
+    const [inputs, units] = [sizes[l - 1], sizes[l]];
+    const slot = layerSlot(net, 0, l);
+    const kernel = new Float32Array(inputs * units);
+    if (l === 1) {
+      for (let u = 0; u < units; u++) {
+        for (let i = 0; i < inputs; i++) {
+          kernel[i * units + u] = net.grads[slot.kernel + u * inputs + i];
+        }
+      }
+    } else kernel.set(net.grads.subarray(slot.kernel, slot.kernel + inputs * units));
+    out.push(kernel, net.grads.slice(slot.bias, slot.bias + units));
+  }
+  return out;
+}
