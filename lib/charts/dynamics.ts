@@ -69,7 +69,8 @@ export interface DynamicsChartOptions extends Partial<SeedBandsOptions> {
 
 /**
  * One recorded quantity per layer (a panel each) over epochs, one line per learning rate: the
- * mean over the seeds in `rows` with a min–max band. The update ratio gets the rule of thumb
+ * mean over the seeds in `rows` with a min–max band (see `seedBands` for log axes). With
+ * `x: "step"` it draws a run's `stepDynamics` rows instead of its epochs. The update ratio gets the rule of thumb
  * (1e-3) as a dashed line; the dead fraction a percent axis.
  *
  * @param rows History rows of all runs (every seed), with the dynamics columns and `color`.
@@ -91,12 +92,14 @@ export function dynamicsChart(
   rows: readonly Record<string, unknown>[],
   options: DynamicsChartOptions,
 ): Chart {
-  const { metric, color = "lr", ...rest } = options;
+  const { metric, color = "lr", x = "epoch", ...rest } = options;
   const spec = METRICS[metric];
-  const groups = seedStats(dynamicsRows(rows, metric), [color, "layer", "epoch"], "value");
+  const groups = seedStats(dynamicsRows(rows, metric), [color, "layer", x], "value");
   return seedBands(groups, {
     color,
+    x,
     facet: "layer",
+    yTickFormat: metric === "update_ratio" || metric === "grad_norm" ? ".0e" : undefined,
     yLabel: spec.label,
     logY: spec.logY,
     percent: metric === "dead_fraction",

@@ -4,7 +4,8 @@
  * the groups of `seedStats` (lib/eval/seeds.ts).
  *
  * The band and the bars show the min–max over the seeds by default (with 3 seeds: every run),
- * or ±1 sample standard deviation with `band: "sd"`.
+ * or ±1 sample standard deviation with `band: "sd"`. On a log axis a band is cut at a hundredth
+ * of the mean (a seed whose units all died has no gradient at all).
  *
  * @module
  */
@@ -43,6 +44,8 @@ export interface SeedBandsOptions extends ChartOptions {
   logY?: boolean;
   /** Y values are shares shown as percent. Default false. */
   percent?: boolean;
+  /** Tick format of the y axis (a d3 format, e.g. `".0e"`). */
+  yTickFormat?: string;
   /** A dashed horizontal reference line, e.g. `{ y: 1e-3, label: "rule of thumb" }`. */
   reference?: { y: number; label: string };
 }
@@ -90,6 +93,7 @@ export function seedBands(groups: readonly SeedGroup[], options: SeedBandsOption
     logY = false,
     percent = false,
     reference,
+    yTickFormat,
     width = 720,
     height = 340,
     title = "",
@@ -100,7 +104,9 @@ export function seedBands(groups: readonly SeedGroup[], options: SeedBandsOption
     .filter((g) => isFiniteNumber(g[x]) && isFiniteNumber(g.mean) && (!logY || g.mean > 0))
     .map((g): Spread => {
       const [low, high] = spreadOf(g, band);
-      const floor = logY ? g.mean / 1e6 : -Infinity; // a log axis cannot take a band below 0
+      // A log axis cannot take a band down to 0 (a run whose units all died has no gradient):
+      // the band stops at a hundredth of the mean, so one dead seed does not squash the chart.
+      const floor = logY ? g.mean / 100 : -Infinity;
       return { ...g, low: Math.max(low, floor), high };
     });
   const keys = categoryDomain(groups.map((g) => g[color]));
@@ -171,7 +177,7 @@ export function seedBands(groups: readonly SeedGroup[], options: SeedBandsOption
     y: {
       label: yLabel,
       type: logY ? "log" : "linear",
-      tickFormat: logY ? LOG_TICK_FORMAT : undefined,
+      tickFormat: yTickFormat ?? (logY ? LOG_TICK_FORMAT : undefined),
       percent,
       nice: !logY,
       inset: 6,
