@@ -18,3 +18,4 @@ export * from "./png.ts";
 export * from "./training.ts";
 export * from "./seeds.ts";
 export * from "./dynamics.ts";
+export * from "./loss_line.ts";

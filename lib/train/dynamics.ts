@@ -205,7 +205,7 @@ export function dynamicsRow(
 }
 
 /** Euclidean norm in float64. */
-export function norm(values: ArrayLike<number>): number {
+export function vectorNorm(values: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
   return Math.sqrt(sum);
@@ -246,15 +246,15 @@ export function measureFlatStep(
   const layers = sizes.length - 1;
   const kernel = (buffer: Float32Array, l: number) => kernelView(buffer, net, 0, l);
   const before = Array.from({ length: layers }, (_, i) => kernel(parameters, i + 1).slice());
-  const grad = before.map((_, i) => norm(kernel(gradients, i + 1)));
+  const grad = before.map((_, i) => vectorNorm(kernel(gradients, i + 1)));
   update();
   const moved = before.map((w, i) => distance(kernel(parameters, i + 1), w));
-  return { grad, update: moved, weight: before.map(norm) };
+  return { grad, update: moved, weight: before.map(vectorNorm) };
 }
 
 /** ‖w‖ of each dense kernel of model k of a wide net. */
 export function wideWeightNorms(net: WideNet, k: number): number[] {
-  return net.sizes.slice(1).map((_, i) => norm(kernelView(net.params, net, k, i + 1)));
+  return net.sizes.slice(1).map((_, i) => vectorNorm(kernelView(net.params, net, k, i + 1)));
 }
 
 /**
@@ -290,9 +290,9 @@ export function measuredWideStep(
       const grad: number[] = [], weight: number[] = [];
       before[k] = [];
       for (let l = 1; l <= layers; l++) {
-        grad.push(norm(kernelView(net.grads, net, k, l)));
+        grad.push(vectorNorm(kernelView(net.grads, net, k, l)));
         before[k].push(kernelView(net.params, net, k, l).slice());
-        weight.push(norm(before[k][l - 1]));
+        weight.push(vectorNorm(before[k][l - 1]));
       }
       return { grad, weight, update: [] as number[] };
     });

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { IMAGE_PIXELS } from "../data/mnist.ts";
-import { dynamicsRow, norm, type Probe, type StepNorms } from "./dynamics.ts";
+import { dynamicsRow, type Probe, type StepNorms, vectorNorm } from "./dynamics.ts";
 
 function denseLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.filter((l) => l.getClassName() === "Dense");
@@ -27,7 +27,7 @@ export function tfMeasuredStep(
 ): StepNorms {
   const kernels = denseLayers(model).map((layer) => layer.trainableWeights[0].read());
   const index = kernels.map((kernel) => variables.indexOf(kernel as tf.Variable));
-  const grad = index.map((i) => norm(gradients[i].dataSync()));
+  const grad = index.map((i) => vectorNorm(gradients[i].dataSync()));
   const before = kernels.map((kernel) => kernel.dataSync().slice());
   step();
   const update = kernels.map((kernel, i) => {
@@ -36,12 +36,12 @@ export function tfMeasuredStep(
     for (let j = 0; j < after.length; j++) sum += (after[j] - before[i][j]) ** 2;
     return Math.sqrt(sum);
   });
-  return { grad, update, weight: before.map(norm) };
+  return { grad, update, weight: before.map(vectorNorm) };
 }
 
 /** ‖w‖ of each dense kernel of a model. */
 export function tfWeightNorms(model: tf.LayersModel): number[] {
-  return denseLayers(model).map((layer) => norm(layer.getWeights()[0].dataSync()));
+  return denseLayers(model).map((layer) => vectorNorm(layer.getWeights()[0].dataSync()));
 }
 
 /**

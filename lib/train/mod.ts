@@ -15,3 +15,5 @@ export * from "./sweep_rows.ts";
 export * from "./train.ts";
 export * from "./grid.ts";
 export * from "./trained_model.ts";
+export * from "./dynamics.ts";
+export * from "./loss_line.ts";
