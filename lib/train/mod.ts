@@ -17,3 +17,4 @@ export * from "./grid.ts";
 export * from "./trained_model.ts";
 export * from "./dynamics.ts";
 export * from "./loss_line.ts";
+export * from "./run_batches.ts";
