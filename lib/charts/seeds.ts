@@ -198,6 +198,8 @@ export interface SeedResultsByRateOptions extends ChartOptions {
   yLabel?: string;
   percent?: boolean;
   logY?: boolean;
+  /** What a seed without a value did. Default `"diverged"` (e.g. `"never reached"`). */
+  missingLabel?: string;
 }
 
 /**
@@ -231,6 +233,7 @@ export function seedResultsByRate(
     yLabel = "Mean over seeds",
     percent = false,
     logY = false,
+    missingLabel = "diverged",
     width = 720,
     height = 340,
     title = "",
@@ -270,7 +273,7 @@ export function seedResultsByRate(
     Plot.text(lost, {
       x: rate,
       y: () => floor,
-      text: (g: SeedGroup) => `${g.missing}/${g.n + g.missing} diverged`,
+      text: (g: SeedGroup) => `${g.missing}/${g.n + g.missing} ${missingLabel}`,
       dy: -14,
       fill: "#d62728",
       fontSize: 11,

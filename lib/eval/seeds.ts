@@ -245,3 +245,78 @@ export function formatMeanSd(group: SeedStat, format = (x: number) => x.toPrecis
     : `${format(group.mean)} ± ${format(group.std)}`;
   return group.missing ? `${text} (${group.missing} missing)` : text;
 }
+
+/**
+ * One row per group with the mean over its seeds of each numeric key (`null` when no seed has a
+ * finite value), `true` for a boolean key only when every seed has it (a rate "diverged" when
+ * all its seeds did), and `seeds`, the group's row count: the shape the findings helpers take.
+ *
+ * @param rows One row per run.
+ * @param by The keys that make a group.
+ * @param values The keys to average.
+ * @returns The groups, in order of first appearance.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const rows = [
+ *   { lr: 1, seed: 0, acc: 0.2, diverged: false }, { lr: 1, seed: 1, acc: null, diverged: true },
+ * ];
+ * assert.deepEqual(seedMeans(rows, ["lr"], ["acc", "diverged"]), [{ lr: 1, seeds: 2, acc: 0.2, diverged: false }]);
+ * ```
+ */
+export function seedMeans(
+  rows: readonly Record<string, unknown>[],
+  by: readonly string[],
+  values: readonly string[],
+): Record<string, unknown>[] {
+  const groups = seedStats(rows, by, values[0]);
+  const of = (group: SeedGroup) => rows.filter((r) => by.every((k) => (r[k] ?? null) === group[k]));
+  return groups.map((group) => {
+    const members = of(group);
+    const out: Record<string, unknown> = Object.fromEntries(by.map((k) => [k, group[k]]));
+    out.seeds = members.length;
+    for (const key of values) {
+      const column = members.map((r) => r[key]);
+      if (column.every((v) => typeof v === "boolean")) out[key] = column.every((v) => v);
+      else {
+        const { n, mean } = describeValues(column);
+        out[key] = n ? mean : null;
+      }
+    }
+    return out;
+  });
+}
+
+/**
+ * A table of `mean ± sd` cells: one row per group, one column per value key.
+ *
+ * @param rows One row per run.
+ * @param by The keys that make a group (kept as columns).
+ * @param values Column name of each value key, e.g. `{ test_accuracy: "test accuracy (%)" }`.
+ * @param format Number format of the means and deviations.
+ * @returns Plain rows for a table.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const rows = [{ lr: 1, acc: 0.9 }, { lr: 1, acc: 0.8 }];
+ * assert.deepEqual(meanSdTable(rows, ["lr"], { acc: "acc" }, (x) => x.toFixed(2)), [
+ *   { lr: 1, seeds: 2, acc: "0.85 ± 0.07" },
+ * ]);
+ * ```
+ */
+export function meanSdTable(
+  rows: readonly Record<string, unknown>[],
+  by: readonly string[],
+  values: Readonly<Record<string, string>>,
+  format?: (value: number) => string,
+): Record<string, unknown>[] {
+  const keys = Object.keys(values);
+  const stats = keys.map((key) => seedStats(rows, by, key));
+  return stats[0].map((group, i) => ({
+    ...Object.fromEntries(by.map((k) => [k, group[k]])),
+    seeds: group.n + group.missing,
+    ...Object.fromEntries(keys.map((key, j) => [values[key], formatMeanSd(stats[j][i], format)])),
+  }));
+}

@@ -3,7 +3,9 @@ import {
   compareGroups,
   describeValues,
   formatMeanSd,
+  meanSdTable,
   seedDifferences,
+  seedMeans,
   seedSentence,
   seedStats,
 } from "../../lib/eval/seeds.ts";
@@ -102,4 +104,26 @@ Deno.test("seedStats rejects no keys and a value among the keys", () => {
     name: "RangeError",
     message: /^Cannot group seeds "acc": the keys is .*, expected keys other than "acc"$/,
   });
+});
+
+Deno.test("seedMeans averages numbers over seeds and keeps a boolean only when every seed has it", () => {
+  const rows = ROWS.map((r) => ({ ...r, diverged: Number.isNaN(r.acc) }));
+  const means = seedMeans(rows, ["lr"], ["acc", "diverged"]);
+  assert.deepEqual(means.map((m) => [m.lr, m.seeds, m.diverged]), [
+    [0.01, 3, false],
+    [0.1, 3, false],
+    [0.3, 3, false],
+  ]);
+  assert.ok(close(means[0].acc as number, 0.92) && close(means[2].acc as number, 0.97));
+  const allDiverged = seedMeans([{ lr: 3, acc: NaN, diverged: true }], ["lr"], ["acc", "diverged"]);
+  assert.deepEqual(allDiverged, [{ lr: 3, seeds: 1, acc: null, diverged: true }]);
+});
+
+Deno.test("meanSdTable writes one mean ± sd cell per value and group", () => {
+  const pct = (x: number) => (100 * x).toFixed(1);
+  assert.deepEqual(meanSdTable(ROWS, ["lr"], { acc: "accuracy (%)" }, pct), [
+    { lr: 0.01, seeds: 3, "accuracy (%)": "92.0 ± 2.0" },
+    { lr: 0.1, seeds: 3, "accuracy (%)": "97.0 ± 1.0" },
+    { lr: 0.3, seeds: 3, "accuracy (%)": "97.0 ± 2.8 (1 missing)" },
+  ]);
 });
