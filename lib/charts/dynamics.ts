@@ -93,11 +93,13 @@ export function dynamicsChart(
   options: DynamicsChartOptions,
 ): Chart {
   const { metric, color = "lr", x = "epoch", ...rest } = options;
+  const legendPrefix = color === "learning_rate" ? "lr" : color;
   const spec = METRICS[metric];
   const groups = seedStats(dynamicsRows(rows, metric), [color, "layer", x], "value");
   return seedBands(groups, {
     color,
     x,
+    legendPrefix,
     facet: "layer",
     yTickFormat: metric === "update_ratio" || metric === "grad_norm" ? ".0e" : undefined,
     yLabel: spec.label,

@@ -34,6 +34,8 @@ export interface SeedBandsOptions extends ChartOptions {
   color: string;
   /** Legend label of the colour key. Default: the key. */
   colorLabel?: string;
+  /** Word before each numeric legend entry, e.g. `"lr"` gives `lr 0.01`. Default: the key. */
+  legendPrefix?: string;
   /** Key with one panel per value, side by side (e.g. `"layer"`). */
   facet?: string;
   /** Min–max (default) or ±1 sd. */
@@ -87,6 +89,7 @@ export function seedBands(groups: readonly SeedGroup[], options: SeedBandsOption
     x = "epoch",
     color,
     colorLabel = color,
+    legendPrefix = color,
     facet,
     band = "range",
     yLabel = "Mean over seeds",
@@ -138,7 +141,7 @@ export function seedBands(groups: readonly SeedGroup[], options: SeedBandsOption
       r: 2,
       ...(facet ? { fx: facet } : {}),
       title: (g: SeedGroup) =>
-        `${legendText(g[color], color)}, ${x} ${g[x]}: ${formatValue(g.mean)} (n ${g.n})`,
+        `${legendText(g[color], legendPrefix)}, ${x} ${g[x]}: ${formatValue(g.mean)} (n ${g.n})`,
     }),
   ];
   if (reference) {
@@ -157,7 +160,11 @@ export function seedBands(groups: readonly SeedGroup[], options: SeedBandsOption
   const legends: Legend[] = [{
     type: "swatches",
     label: capitalize(colorLabel),
-    items: keys.map((k, i) => ({ label: legendText(k, color), color: colors[i], shape: "line" })),
+    items: keys.map((k, i) => ({
+      label: legendText(k, legendPrefix),
+      color: colors[i],
+      shape: "line",
+    })),
   }];
   const xs = categoryDomain(data.map((g) => g[x])) as number[];
   return renderPlot({

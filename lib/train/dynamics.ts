@@ -92,6 +92,27 @@ export interface Probe {
   rows: number;
 }
 
+/**
+ * A fixed probe batch: the first `rows` examples of a split (the validation set, say), the same
+ * for every run and epoch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const split = { images: new Float32Array(3 * 784), labels: new Uint8Array(3), count: 3 };
+ * assert.equal(probeBatch(split, 2).count, 2);
+ * assert.equal(probeBatch(split).count, 3);
+ * ```
+ */
+export function probeBatch(split: Split, rows = 500): Split {
+  const count = Math.min(rows, split.count);
+  return {
+    images: split.images.slice(0, count * IMAGE_PIXELS),
+    labels: split.labels.slice(0, count),
+    count,
+  };
+}
+
 /** Name of dense layer `l` (1-based), as `createModel` names it. */
 export function layerName(l: number): string {
   return `linear${l}`;
