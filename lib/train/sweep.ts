@@ -146,7 +146,10 @@ export interface RunSweepOptions<C extends SweepConfig = SweepConfig> {
   force?: boolean;
   /** Called before a run trains (not for cached runs). */
   onRunStart?: (info: SweepRunInfo<C>) => void | Promise<void>;
-  /** Called after every run, trained or cached, in `configs` order. */
+  /**
+   * Called after every run, trained or cached, in `configs` order (with a batch: the cached runs
+   * first, then the others as they end).
+   */
   onRunEnd?: (info: SweepRunEnd<C>) => void | Promise<void>;
 }
 
