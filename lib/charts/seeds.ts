@@ -11,7 +11,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import type { Chart } from "../notebook/display.ts";
-import type { SeedGroup } from "../eval/seeds.ts";
+import { type SeedGroup, seedStats } from "../eval/seeds.ts";
 import { formatValue, type Legend, renderPlot } from "./frame.ts";
 import { categoryDomain, colorRange } from "./colours.ts";
 import {
@@ -192,6 +192,24 @@ export function seedBands(groups: readonly SeedGroup[], options: SeedBandsOption
     color: { domain: keys, range: colors },
     marks,
   }, { title, subtitle, caption, legends });
+}
+
+/**
+ * {@linkcode seedBands} straight from one row per run and x: groups by `color` (and `facet`) and
+ * `x`, describes `value` over the seeds.
+ *
+ * @param rows E.g. history rows of every seed.
+ * @param value The key to draw.
+ * @param options As {@linkcode seedBands}.
+ * @returns The chart.
+ */
+export function seedBandsOf(
+  rows: readonly Record<string, unknown>[],
+  value: string,
+  options: SeedBandsOptions,
+): Chart {
+  const by = [options.color, ...(options.facet ? [options.facet] : []), options.x ?? "epoch"];
+  return seedBands(seedStats(rows, by, value), options);
 }
 
 /** Options of {@linkcode seedResultsByRate}. */

@@ -320,3 +320,29 @@ export function meanSdTable(
     ...Object.fromEntries(keys.map((key, j) => [values[key], formatMeanSd(stats[j][i], format)])),
   }));
 }
+
+/** Options of {@linkcode compareSeeds}: the sentence's, and a baseline. */
+export interface CompareSeedsOptions extends SeedSentenceOptions {
+  /** Compare each group with the one this picks; default each with its neighbour. */
+  baseline?: (group: SeedGroup) => boolean;
+}
+
+/**
+ * {@linkcode seedStats}, {@linkcode seedDifferences} and {@linkcode seedSentence} in one call:
+ * the sentence saying which groups' `value` differ beyond the seed-to-seed spread.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const rows = [0, 1, 2].flatMap((seed) => [{ lr: 0.1, seed, acc: 0.9 + seed / 100 }, { lr: 1, seed, acc: 0.2 + seed / 100 }]);
+ * assert.match(compareSeeds(rows, ["lr"], "acc", { metric: "accuracy", label: (g) => `lr ${g.lr}` }), /beyond twice/);
+ * ```
+ */
+export function compareSeeds(
+  rows: readonly Record<string, unknown>[],
+  by: readonly string[],
+  value: string,
+  options: CompareSeedsOptions,
+): string {
+  return seedSentence(seedDifferences(seedStats(rows, by, value), options.baseline), options);
+}
