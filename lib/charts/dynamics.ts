@@ -14,7 +14,7 @@ export type DynamicsMetric = "grad_norm" | "update_ratio" | "weight_norm" | "dea
 const METRICS: Record<DynamicsMetric, { label: string; logY: boolean; title: string }> = {
   grad_norm: { label: "‖∂L/∂W‖ (log)", logY: true, title: "Gradient norm per layer" },
   update_ratio: {
-    label: "‖Δw‖ / ‖w‖ per step (log)",
+    label: "‖Δw‖ / ‖w‖ (log)",
     logY: true,
     title: "Size of each update relative to the weights",
   },
