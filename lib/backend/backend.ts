@@ -293,7 +293,9 @@ function requestedBackend(
 function requestedThreads(option: number | undefined): number {
   if (option !== undefined) {
     if (!Number.isInteger(option) || option < 1) {
-      throw new RangeError(`Option threads must be a positive integer, got ${option}`);
+      throw new RangeError(
+        `Cannot set up the backend: option threads is ${option}, expected a positive integer`,
+      );
     }
     return option;
   }
@@ -301,7 +303,9 @@ function requestedThreads(option: number | undefined): number {
   if (fromEnv === undefined || fromEnv === "") return DEFAULT_BLAS_THREADS;
   const parsed = Number(fromEnv);
   if (!Number.isInteger(parsed) || parsed < 1) {
-    throw new RangeError(`${BLAS_THREADS_ENV} must be a positive integer, got "${fromEnv}"`);
+    throw new RangeError(
+      `Cannot set up the backend: ${BLAS_THREADS_ENV} is "${fromEnv}", expected a positive integer`,
+    );
   }
   return parsed;
 }

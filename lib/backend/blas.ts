@@ -21,7 +21,7 @@ export const CBLAS_TRANS = 112;
 export const BLAS_LIB_ENV = "ANN_BLAS_LIB";
 
 /** Which family of library was opened. */
-export type BlasVendor = "OpenBLAS" | "Accelerate" | "CBLAS";
+export type BlasVendor = "OpenBLAS" | "Accelerate" | "CBLAS" | "TypeScript";
 
 /** How the library runs in parallel: OpenBLAS reports this; others are `"unknown"`. */
 export type BlasThreading = "serial" | "pthread" | "openmp" | "unknown";
@@ -461,7 +461,9 @@ function wrapLibrary(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Bl
     },
     setThreads(threads) {
       if (!Number.isInteger(threads) || threads < 1) {
-        throw new RangeError(`BLAS threads must be a positive integer, got ${threads}`);
+        throw new RangeError(
+          `Cannot set BLAS threads "${path}": threads is ${threads}, expected a positive integer`,
+        );
       }
       symbols.openblas_set_num_threads?.(threads);
       return threadCount();
@@ -478,15 +480,15 @@ function wrapLibrary(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string): Bl
 function checkOperand(name: string, view: Float32Array, rows: number, cols: number, ld: number) {
   if (rows < 0 || cols < 0 || ld < Math.max(1, cols)) {
     throw new RangeError(
-      `Matrix ${name} of sgemm is ${rows}×${cols} with leading dimension ${ld}: ` +
+      `Cannot run sgemm: matrix ${name} is ${rows}×${cols} with leading dimension ${ld}, ` +
         `expected non-negative sizes and a leading dimension of at least ${Math.max(1, cols)}`,
     );
   }
   const needed = rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
   if (view.length < needed) {
     throw new RangeError(
-      `Matrix ${name} of sgemm needs ${needed} floats (${rows}×${cols}, leading dimension ` +
-        `${ld}), but its view holds ${view.length}`,
+      `Cannot run sgemm: the view of matrix ${name} is ${view.length} floats, expected at least ` +
+        `${needed} (${rows}×${cols}, leading dimension ${ld})`,
     );
   }
 }

@@ -9,3 +9,4 @@ export * from "./blas.ts";
 export * from "./kernels.ts";
 export * from "./cpu.ts";
 export * from "./fit_core.ts";
+export * from "./js_blas.ts";

@@ -5,10 +5,13 @@
  */
 import { positiveInteger } from "../util/validate.ts";
 import * as Plot from "@observablehq/plot";
+import * as d3 from "d3";
 import type { Chart } from "../notebook/display.ts";
 import { formatValue, renderPlot } from "./frame.ts";
 import { categoryDomain, colorRange } from "./colours.ts";
 import { BASE_PLOT_OPTIONS, type ChartOptions } from "./_common.ts";
+
+const COUNT_FORMAT: (v: number) => string = d3.format("~s");
 
 /** Options of {@linkcode classDistribution}. */
 export interface ClassDistributionOptions extends ChartOptions {
@@ -235,7 +238,8 @@ export function histogram(values: ArrayLike<number>, options: HistogramOptions =
       type: logY ? "log" : "linear",
       grid: true,
       nice: true,
-      tickFormat: "~s",
+      // SI prefixes for counts (10k); a log axis can tick below one, where "100m" would confuse.
+      tickFormat: (v: number) => v < 1 ? "" : COUNT_FORMAT(v),
     },
     marks: [
       Plot.rectY(shown, {

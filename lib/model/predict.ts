@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { phrase, rangeError } from "../util/validate.ts";
+import { phrase, positiveInteger, rangeError } from "../util/validate.ts";
 import * as tf from "@tensorflow/tfjs";
 import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
 
@@ -29,6 +29,7 @@ export function mapInChunks(
   options: PredictOptions = {},
 ): Float32Array {
   const { batchSize = 1000 } = options;
+  positiveInteger({ action: "predict" }, "option batchSize", batchSize);
   if (images.length % inputSize !== 0) {
     rangeError(
       { action: "predict" },

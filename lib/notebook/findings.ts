@@ -13,6 +13,11 @@ function percent(value: number): string {
   return `${(100 * value).toFixed(1)} %`;
 }
 
+/** The difference of two shares in points, from their rounded percentages so the text adds up. */
+function points(high: number, low: number): string {
+  return (Number((100 * high).toFixed(1)) - Number((100 * low).toFixed(1))).toFixed(1);
+}
+
 /** A learning rate as written in the notebooks: `0.0003`, `0.1`, `3`. */
 function rate(value: number): string {
   return String(Number(value.toPrecision(3)));
@@ -239,7 +244,7 @@ export function comparisonFindings(
       : [];
     lines.push(
       `${label}: from ${percent(low[key])} (${low[options.name]}) to ${percent(high[key])} ` +
-        `(${high[options.name]}), a spread of ${(100 * (high[key] - low[key])).toFixed(1)} points` +
+        `(${high[options.name]}), a spread of ${points(high[key], low[key])} points` +
         (reference
           ? `; ${better.length ? list(better) : "none"} above ${options.reference}.`
           : "."),

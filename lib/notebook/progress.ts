@@ -121,7 +121,9 @@ export function createProgress(options: ProgressOptions): Progress {
     now = () => performance.now(),
   } = options;
   if (!(total > 0)) {
-    throw new RangeError(`Cannot create progress: total must be a positive number, found ${total}`);
+    throw new RangeError(
+      `Cannot create progress: option total is ${total}, expected a positive number`,
+    );
   }
   const displayId = `progress-${crypto.randomUUID()}`;
   const start = now();

@@ -118,8 +118,10 @@ class DenoNotebookClient(NotebookClient):
         content = msg["content"]
         text = content.get("text") or content.get("data", {}).get("text/plain") or \
             content.get("evalue") or ""
-        self.late.append({"index": index, "type": msg["msg_type"], "reason": reason,
-                          "text": text[:200]})
+        entry = {"index": index, "type": msg["msg_type"], "reason": reason, "text": text[:200]}
+        if msg["msg_type"] == "error":
+            entry["error"] = {key: content.get(key) for key in ("ename", "evalue", "traceback")}
+        self.late.append(entry)
 
     async def install_error_hooks(self):
         msg_id = await ensure_async(self.kc.execute(ERROR_HOOKS, silent=True, store_history=False))
@@ -236,7 +238,14 @@ except Exception as exception:
     for output in (cell.outputs if cell is not None else []):
         if output.output_type == "error":
             error.update(ename=output.ename, evalue=output.evalue, traceback=output.traceback)
-if error is None and client.late:
+late_errors = [entry for entry in client.late if "error" in entry]
+if error is None and late_errors:
+    # An error that escaped its cell (a timer, a promise nothing awaited) and came out after the
+    # cell's "idle" is still that error: report it, not merely its lateness.
+    first = late_errors[0]
+    error = {"index": first["index"], **first["error"], "late": client.late}
+    error["traceback"] = error.get("traceback") or []
+elif error is None and client.late:
     first = client.late[0]
     error = {"index": first["index"], "ename": "LateOutputError",
              "evalue": f"its {first['type']} output {first['text'][:80]!r} {first['reason']} "

@@ -269,8 +269,8 @@ async function runPython(
   if (line === undefined) {
     const stderr = decoder.decode(output.stderr).trimEnd().split("\n").slice(-20).join("\n");
     throw new Error(
-      `Cannot run notebook "${options.path}": ${python} exited with code ${output.code} ` +
-        `without a result:\n${stderr}`,
+      `Cannot run notebook "${options.path}": ${python}'s exit code is ${output.code}, expected 0 ` +
+        `with a result. It said:\n${stderr}`,
     );
   }
   return JSON.parse(line.slice(RESULT_MARKER.length));

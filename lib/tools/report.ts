@@ -275,9 +275,9 @@ function selectNotebooks(
     const file = basename(name).endsWith(".ipynb") ? basename(name) : `${basename(name)}.ipynb`;
     if (!available.includes(file)) {
       throw new RangeError(
-        `Cannot find notebook "${name}" in ${displayPath(folder)}: expected one of ${
-          available.join(", ") || "(none)"
-        }`,
+        `Cannot run notebook "${name}": it is missing from ${
+          displayPath(folder)
+        }, expected one of ${available.join(", ") || "(none)"}`,
       );
     }
     return file;
@@ -352,7 +352,9 @@ async function main(args: string[]): Promise<number> {
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
     throw new RangeError(
-      `--timeout must be a positive number of seconds, found "${values.timeout}"`,
+      `Cannot run the reports: --timeout is ${
+        JSON.stringify(values.timeout)
+      }, expected a positive number of seconds`,
     );
   }
   const { entries, failures } = await buildReports({

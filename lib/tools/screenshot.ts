@@ -56,7 +56,9 @@ export async function screenshot(
   try {
     await Deno.stat(target);
   } catch {
-    throw new Error(`Chromium wrote no screenshot of "${htmlPath}" to "${pngPath}":\n${stderr}`);
+    throw new Error(
+      `Cannot screenshot "${htmlPath}": "${pngPath}" is missing, expected Chromium's PNG. Chromium said:\n${stderr}`,
+    );
   }
 }
 
@@ -77,7 +79,11 @@ export async function screenshot(
  */
 export async function dumpDom(htmlPath: string, options: BrowserOptions = {}): Promise<string> {
   const { stdout, stderr } = await runChromium(htmlPath, ["--dump-dom"], options);
-  if (!stdout.trim()) throw new Error(`Chromium printed no DOM for "${htmlPath}":\n${stderr}`);
+  if (!stdout.trim()) {
+    throw new Error(
+      `Cannot dump the DOM of "${htmlPath}": Chromium's output is empty, expected the page's DOM. Chromium said:\n${stderr}`,
+    );
+  }
   return stdout;
 }
 
@@ -111,7 +117,9 @@ async function runChromium(
     const decoder = new TextDecoder();
     const stderr = decoder.decode(output.stderr).trimEnd().split("\n").slice(-10).join("\n");
     if (!output.success) {
-      throw new Error(`Chromium failed on "${htmlPath}" with exit code ${output.code}:\n${stderr}`);
+      throw new Error(
+        `Cannot open "${htmlPath}" in Chromium: its exit code is ${output.code}, expected 0. Chromium said:\n${stderr}`,
+      );
     }
     return { stdout: decoder.decode(output.stdout), stderr };
   } catch (error) {

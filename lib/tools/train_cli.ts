@@ -22,7 +22,7 @@ import { createModel } from "../model/network.ts";
 import { evaluateModel } from "../model/predict.ts";
 import { formatEpoch, train, widenHistory } from "../train/train.ts";
 import { temporaryPathFor } from "../util/atomic.ts";
-import { cannotMessage, phrase, rangeError, type Where } from "../util/validate.ts";
+import { cannotMessage, phrase, rangeError, sameClass, type Where } from "../util/validate.ts";
 
 const USAGE = `Usage: deno task train [options]
 
@@ -264,11 +264,6 @@ export async function checkSaveTarget(dir: string): Promise<void> {
 }
 
 /** An error of the same class as `error` (PermissionDenied, NotCapable…) with our message. */
-function sameClass(error: unknown, message: string): Error {
-  const Class = error instanceof Error ? error.constructor as ErrorConstructor : Error;
-  return new Class(message, { cause: error });
-}
-
 async function main(args: string[]): Promise<number> {
   let options: TrainCliOptions;
   try {

@@ -376,6 +376,8 @@ async function trainInWorkers(
     { length: workers },
     (_, w) => group.map((_, k) => k).filter((k) => k % workers === w),
   );
+  // One failure ends the pass: the other workers are stopped too, so no hook runs after it.
+  const started: Worker[] = [];
   await Promise.all(parts.map((members) => {
     const indices = members.map((k) => group[k]);
     const part: PassJob = {
@@ -406,12 +408,21 @@ async function trainInWorkers(
         Float64Array.from({ length: maxSteps }, (_, step) => job.learningRate(k, step, batches))
       ),
     };
-    return runWorker(workerJob, library, hooks);
-  }));
+    return runWorker(workerJob, library, hooks, started);
+  })).catch((error) => {
+    for (const worker of started) worker.terminate();
+    throw error;
+  });
 }
 
-function runWorker(job: WorkerJob, library: Blas, hooks: PassHooks): Promise<void> {
+function runWorker(
+  job: WorkerJob,
+  library: Blas,
+  hooks: PassHooks,
+  started: Worker[],
+): Promise<void> {
   const worker = new Worker(new URL("./grid_worker.ts", import.meta.url), { type: "module" });
+  started.push(worker);
   return new Promise<void>((resolve, reject) => {
     // Messages are handled one at a time, in order, even though the hooks are async.
     let queue = Promise.resolve();

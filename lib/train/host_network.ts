@@ -14,8 +14,9 @@
 import type * as tf from "@tensorflow/tfjs";
 import { currentBlas } from "../backend/backend.ts";
 import type { Blas } from "../backend/blas.ts";
+import { jsBlas } from "../backend/js_blas.ts";
 import { createRng, deriveSeed, type Rng } from "../util/random.ts";
-import { rangeError, typeError } from "../util/validate.ts";
+import { typeError } from "../util/validate.ts";
 import {
   backward,
   createWideNet,
@@ -54,8 +55,11 @@ export interface HostNetworkOptions {
   batchSize?: number;
   /** Seed of the dropout masks (one stream per epoch, as `backpropagation()` draws them). */
   seed?: number;
-  /** BLAS library; default the one behind the `"wasm-blas"` backend. */
-  blas?: Blas | null;
+  /**
+   * BLAS library; default the one behind the `"wasm-blas"` backend, else the TypeScript one
+   * (`jsBlas`, several times slower).
+   */
+  blas?: Blas;
 }
 
 /**
@@ -65,7 +69,6 @@ export interface HostNetworkOptions {
  * @param options Largest batch, dropout seed, BLAS library.
  * @returns The parameters, gradients and the backward pass over them.
  * @throws {TypeError} If the model is not a dense stack the hand-written backward pass covers.
- * @throws {RangeError} If no BLAS library is loaded (the backend is not `"wasm-blas"`).
  *
  * @example
  * ```ts
@@ -82,11 +85,10 @@ export interface HostNetworkOptions {
 export function hostNetwork(model: tf.LayersModel, options: HostNetworkOptions = {}): HostNetwork {
   const where = { action: "train on the host", subject: model.name };
   const { batchSize = 64, seed = 0 } = options;
-  const blas = options.blas === undefined ? currentBlas() : options.blas;
+  const blas = options.blas ?? currentBlas() ?? jsBlas();
   if (!hostTrainable(model)) {
     typeError(where, "the model", model.layers.map((l) => l.getClassName()), "a dense stack");
   }
-  if (blas === null) rangeError(where, "the BLAS library", null, 'the "wasm-blas" backend');
   const dropout = dropoutRate(model);
   // Momentum 0 keeps the backward pass from folding an update into the gradients.
   const optimizer = { kind: "sgd", learningRate: 0, momentum: 0 } as const;

@@ -24,7 +24,7 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { cannotMessage, phrase } from "../util/validate.ts";
+import { cannotMessage, phrase, sameClass } from "../util/validate.ts";
 import {
   appendRecord,
   checkWritable,
@@ -313,11 +313,11 @@ export async function runSweep<
 
   const byRun = new Map<string, RunRecord>();
   const failed = (info: SweepRunInfo<C>, error: unknown) =>
-    new Error(
-      `Sweep "${name}" failed in run ${info.index} of ${total} ("${info.run}"): ${
+    sameClass(
+      error,
+      `Cannot run sweep "${name}": run ${info.index} of ${total} ("${info.run}") failed: ${
         error instanceof Error ? error.message : String(error)
       }`,
-      { cause: error },
     );
   const keep = async (info: SweepRunInfo<C>, result: SweepRunResult, seconds: number) => {
     const record = makeRecord(name, info.run, info.config, result, seconds);
@@ -382,11 +382,11 @@ export async function runSweep<
       );
     } catch (error) {
       const done = pending.filter((info) => byRun.has(info.run)).length;
-      throw new Error(
-        `Sweep "${name}" failed in a batch of ${pending.length} runs (${done} recorded): ${
+      throw sameClass(
+        error,
+        `Cannot run sweep "${name}": a batch of ${pending.length} runs failed (${done} recorded): ${
           error instanceof Error ? error.message : String(error)
         }`,
-        { cause: error },
       );
     }
     const missing = pending.find((info) => !byRun.has(info.run));

@@ -28,7 +28,14 @@ import { Buffer } from "node:buffer";
 import pl from "nodejs-polars";
 import { temporaryPathFor, writeAll, writeAtomically } from "../util/atomic.ts";
 import { REPORTS_DIR } from "../util/paths.ts";
-import { cannotMessage, phrase, rangeError, typeError, type Where } from "../util/validate.ts";
+import {
+  cannotMessage,
+  phrase,
+  rangeError,
+  sameClass,
+  typeError,
+  type Where,
+} from "../util/validate.ts";
 
 /** Environment variable that moves every sweep's files (the notebook tests use a fresh folder). */
 export const SWEEP_DIR_ENV = "ANN_SWEEP_DIR";
@@ -118,8 +125,7 @@ export async function checkWritable(name: string, dir: string, files: SweepFiles
       "a folder this process can create files in",
       `Pass another dir, or set ${SWEEP_DIR_ENV}`,
     );
-    const Class = error instanceof Error ? error.constructor as ErrorConstructor : Error;
-    throw new Class(message, { cause: error });
+    throw sameClass(error, message);
   };
   try {
     await Deno.mkdir(dir, { recursive: true });

@@ -261,6 +261,7 @@ export async function train(
       if (verdict === "stop") stopped = true;
     }
   } finally {
+    stepper.sync(); // also after a stop or a divergence mid-epoch: the model holds every step taken
     stepper.dispose();
   }
   return {

@@ -7,13 +7,18 @@
  * `staleMs`), so a lock is stale, and taken over, when its holder is gone: it has not been
  * refreshed for `staleMs` (a crash, on any host), or, faster, its holder is on this host and no
  * process has its pid (`/proc/<pid>`, readable when Deno runs with `--allow-all`). Taking over
- * renames the stale file away first, which is atomic, so two waiters cannot both remove it and
- * then each other's fresh lock. A holder releases only a lock carrying its own random token.
+ * is serialised by a second `O_EXCL` file and removes the lock only if it still says what was
+ * judged stale, so no waiter removes another's fresh lock. A holder releases only a lock carrying its own random token.
  *
  * @module
  */
 import { hostname } from "node:os";
 import { cannotMessage, type Where } from "./validate.ts";
+
+/** Writes every byte (`write` may write fewer than asked). */
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+}
 
 /** What a lock file says about its holder. */
 export interface LockHolder {
@@ -100,7 +105,7 @@ async function acquire(path: string, options: FileLockOptions): Promise<string> 
     try {
       const file = await Deno.open(path, { write: true, createNew: true });
       try {
-        await file.write(new TextEncoder().encode(text));
+        await writeAll(file, new TextEncoder().encode(text));
       } finally {
         file.close();
       }
@@ -110,8 +115,7 @@ async function acquire(path: string, options: FileLockOptions): Promise<string> 
     }
     seen = await readLock(path);
     if (seen === null) continue; // released between our attempt and the read
-    if (await isStale(path, seen.holder, staleMs)) {
-      await takeOver(path, seen.text);
+    if (await isStale(path, seen.holder, staleMs) && await takeOver(path, seen.text, staleMs)) {
       continue;
     }
     if (Date.now() - start > timeoutMs) {
@@ -175,21 +179,33 @@ export async function hasProc(): Promise<boolean> {
   return procAvailable;
 }
 
-/** Moves the stale lock aside (atomically), then removes it if it is still the one judged stale. */
-async function takeOver(path: string, staleText: string): Promise<void> {
-  const aside = `${path}.stale.${crypto.randomUUID().slice(0, 8)}`;
+/**
+ * Removes a stale lock, one taker at a time: a second lock file, `<path>.takeover`, created with
+ * `O_EXCL`, admits one waiter, which removes the lock only if it still says what was judged stale.
+ * So a waiter holding an old reading can never remove the fresh lock another waiter has since
+ * made (which a rename-aside-and-put-back could, when a third process slipped in between). A guard
+ * left by a taker that crashed is removed once it is older than `staleMs`.
+ *
+ * @returns `false` when another waiter holds the guard (then wait before looking again).
+ */
+async function takeOver(path: string, staleText: string, staleMs: number): Promise<boolean> {
+  const guard = `${path}.takeover`;
   try {
-    await Deno.rename(path, aside);
+    (await Deno.open(guard, { createNew: true, write: true })).close();
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return; // someone else took it over
-    throw error;
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    const info = await Deno.stat(guard).catch(() => null);
+    const age = info === null ? 0 : Date.now() - (info.mtime?.getTime() ?? Date.now());
+    if (age > staleMs) await Deno.remove(guard).catch(() => {});
+    return false; // another waiter is taking over; look again at the next poll
   }
-  const moved = await Deno.readTextFile(aside).catch(() => null);
-  if (moved !== null && moved !== staleText) {
-    // A fresh lock replaced the stale one after we read it: put it back if the place is free.
-    await Deno.link(aside, path).catch(() => {});
+  try {
+    const current = await Deno.readTextFile(path).catch(() => null);
+    if (current === staleText) await Deno.remove(path).catch(() => {});
+    return true;
+  } finally {
+    await Deno.remove(guard).catch(() => {});
   }
-  await Deno.remove(aside).catch(() => {});
 }
 
 function describeHolder(holder: LockHolder | null): string {

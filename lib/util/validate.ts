@@ -89,6 +89,23 @@ function isPhrase(value: unknown): value is Phrase {
     Object.keys(value).length === 1;
 }
 
+/**
+ * A new error of the same class as `error` (a `RangeError` stays a `RangeError`, a
+ * `Deno.errors.NotFound` stays one), with a message that says where it happened and the original as
+ * its `cause`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const wrapped = sameClass(new RangeError("x"), "Cannot run sweep: x");
+ * assert.ok(wrapped instanceof RangeError);
+ * ```
+ */
+export function sameClass(error: unknown, message: string): Error {
+  const Class = error instanceof Error ? error.constructor as ErrorConstructor : Error;
+  return new Class(message, { cause: error });
+}
+
 /** Throws a `RangeError` in the one grammar. */
 export function rangeError(
   where: Where,

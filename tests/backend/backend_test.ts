@@ -176,12 +176,17 @@ Deno.test("setupBackend() rejects what it cannot do with errors that say why", a
       { backend: "webgl" as "wasm" },
       /Cannot set up the backend: the backend option is "webgl", expected one of wasm-blas, wasm, cpu or auto$/,
     ],
-    ["zero threads", {}, { threads: 0 }, /Option threads must be a positive integer, got 0/],
+    [
+      "zero threads",
+      {},
+      { threads: 0 },
+      /Cannot set up the backend: option threads is 0, expected a positive integer$/,
+    ],
     [
       "ANN_BLAS_THREADS not a number",
       { ANN_BLAS_THREADS: "many" },
       {},
-      /ANN_BLAS_THREADS must be a positive integer, got "many"/,
+      /Cannot set up the backend: ANN_BLAS_THREADS is "many", expected a positive integer$/,
     ],
   ];
   for (const [name, env, options, message] of cases) {

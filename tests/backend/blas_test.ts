@@ -320,17 +320,17 @@ Deno.test({
       [
         "short a",
         () => blas!.sgemm(false, false, 2, 3, 3, 1, short, 3, ok.subarray(0, 9), 3, 0, ok, 3),
-        /Matrix a .* needs 6 floats.*holds 5/,
+        /^Cannot run sgemm: the view of matrix a is 5 floats, expected at least 6 \(2×3, leading dimension 3\)$/,
       ],
       [
         "short c",
         () => blas!.sgemm(false, false, 2, 3, 3, 1, ok, 3, new Float32Array(9), 3, 0, short, 3),
-        /Matrix c .* needs 6 floats/,
+        /^Cannot run sgemm: the view of matrix c is 5 floats, expected at least 6 \(2×3, leading dimension 3\)$/,
       ],
       [
         "ld too small",
         () => blas!.sgemm(false, false, 2, 3, 3, 1, ok, 2, new Float32Array(9), 3, 0, ok, 3),
-        /leading dimension 2.*at least 3/,
+        /^Cannot run sgemm: matrix a is 2×3 with leading dimension 2, expected non-negative sizes and a leading dimension of at least 3$/,
       ],
     ];
     for (const [name, call, message] of cases) {

@@ -301,3 +301,11 @@ Deno.test("contrastText() picks the colour with the higher WCAG contrast ratio",
   assert.equal(contrastText("rgb(128, 128, 128)"), contrastText("#808080"));
   assert.equal(contrastText("#fff"), "black");
 });
+
+Deno.test("histogram() on a log axis labels only whole counts, not fractions like 100m", () => {
+  // 995 zeros and 5 ones: the log axis reaches below one, where "~s" would print "100m".
+  const values = Array.from({ length: 1000 }, (_, i) => (i < 995 ? 0 : 1));
+  const doc = parseMarkup(histogram(values, { logY: true, bins: 2 }).svg);
+  const ticks = all(doc, 'g[aria-label="y-axis tick label"] text').map((t) => t.textContent);
+  assert.deepEqual(ticks.filter((t) => t !== ""), ["1", "10", "100", "1k"]);
+});

@@ -56,20 +56,18 @@ Deno.test("createOptimizer() follows PyTorch's update rules", async (t) => {
   const rng = createRng(5);
   const start = Array.from(uniform(7, -1, 1, rng));
   const grads = Array.from({ length: 6 }, () => Array.from(uniform(7, -1, 1, rng)));
-  const cases: [string, OptimizerConfig, number[]][] = [
-    ["plain SGD", { kind: "sgd", learningRate: 0.1 }, []],
-    ["SGD with momentum (the original)", { kind: "sgd", learningRate: 0.01, momentum: 0.5 }, []],
+  const cases: [string, OptimizerConfig][] = [
+    ["plain SGD", { kind: "sgd", learningRate: 0.1 }],
+    ["SGD with momentum (the original)", { kind: "sgd", learningRate: 0.01, momentum: 0.5 }],
     [
       "SGD with weight decay",
       { kind: "sgd", learningRate: 0.1, momentum: 0.9, weightDecay: 0.01 },
-      [],
     ],
-    ["Nesterov", { kind: "sgd", learningRate: 0.1, momentum: 0.9, nesterov: true }, []],
-    ["Adam", { kind: "adam", learningRate: 0.01 }, []],
+    ["Nesterov", { kind: "sgd", learningRate: 0.1, momentum: 0.9, nesterov: true }],
+    ["Adam", { kind: "adam", learningRate: 0.01 }],
     [
       "Adam with weight decay",
       { kind: "adam", learningRate: 0.01, weightDecay: 0.1, beta1: 0.8 },
-      [],
     ],
   ];
   for (const [name, config] of cases) {

@@ -78,6 +78,11 @@ Deno.test("prediction helpers reject bad input, naming it", () => {
     () => mapInChunks(new Float32Array(10), 784, (x) => x),
     /^RangeError: Cannot predict: the number of input values is 10, expected a multiple of 784 per example$/,
   );
+  // A batch size of 0 used to loop forever.
+  assert.throws(
+    () => mapInChunks(new Float32Array(784), 784, (x) => x, { batchSize: 0 }),
+    /^RangeError: Cannot predict: option batchSize is 0, expected a positive integer$/,
+  );
   model.dispose();
 });
 

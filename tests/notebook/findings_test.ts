@@ -74,3 +74,12 @@ Deno.test("comparisonFindings() gives the spread and what beats the reference, p
     /Rotated: from 40\.0 % \(baseline\) to 60\.0 % \(Adam\), a spread of 20\.0 points/,
   );
 });
+
+Deno.test("comparisonFindings() computes the spread from the percentages it prints", () => {
+  // 97.44 % and 98.06 % print as 97.4 % and 98.1 %: the spread must read 0.7, not 0.6.
+  const text = String(comparisonFindings([
+    { schedule: "constant", test: 0.9744 },
+    { schedule: "cosine", test: 0.9806 },
+  ], { name: "schedule", reference: "constant", measures: { test: "Test" } }));
+  assert.match(text, /from 97\.4 % \(constant\) to 98\.1 % \(cosine\), a spread of 0\.7 points/);
+});

@@ -91,7 +91,10 @@ Deno.test("createProgress() shows nothing outside Jupyter and rejects a bad tota
   await progress.done();
   assert.equal(progress.redraws, 0);
   assert.equal(progress.step, 3);
-  assert.throws(() => createProgress({ total: 0 }), /total must be a positive number, found 0/);
+  assert.throws(
+    () => createProgress({ total: 0 }),
+    /^RangeError: Cannot create progress: option total is 0, expected a positive number$/,
+  );
 });
 
 Deno.test("createProgress() keeps going when a redraw fails", async () => {

@@ -129,5 +129,8 @@ Deno.test("deno task report exits non-zero and says why for an unknown notebook"
     stderr: "piped",
   }).output();
   assert.equal(output.code, 1);
-  assert.match(new TextDecoder().decode(output.stderr), /Cannot find notebook "no_such"/);
+  assert.match(
+    new TextDecoder().decode(output.stderr),
+    /Cannot run notebook "no_such": it is missing from .*, expected one of 01_data/,
+  );
 });

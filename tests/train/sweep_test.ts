@@ -226,7 +226,11 @@ Deno.test("runSweep() keeps finished runs when a run throws, names the run, and 
       () => assert.fail("expected the sweep to fail"),
       (e: Error) => e,
     );
-    assert.match(error.message, /Sweep "crash" failed in run 3 of 4 \("lr=3"\): out of memory/);
+    assert.ok(error instanceof RangeError, "the run's error class is kept");
+    assert.equal(
+      error.message,
+      'Cannot run sweep "crash": run 3 of 4 ("lr=3") failed: out of memory',
+    );
     assert.equal(error.cause, boom);
     const state = await stateLines(join(dir, "crash_runs.jsonl"));
     assert.deepEqual(state.map((r) => r.run), ["lr=1", "lr=2"]);
@@ -535,7 +539,7 @@ Deno.test("runSweep() with a batch: it gets only the pending runs, each recorded
     );
     assert.match(
       error.message,
-      /^Sweep "batch" failed in a batch of 2 runs \(1 recorded\): killed$/,
+      /^Cannot run sweep "batch": a batch of 2 runs failed \(1 recorded\): killed$/,
     );
     assert.deepEqual(seen, [["lr=3", "lr=4"]]);
     const ends: string[] = [];
@@ -555,7 +559,7 @@ Deno.test("runSweep() with a batch: it gets only the pending runs, each recorded
     assert.deepEqual(done.summary.getColumn("final_loss").toArray(), [0.5, 1, 1.5, 2]);
     const lazy = { batch: () => Promise.resolve() };
     await assert.rejects(runSweep("batch", gridOf({ lr: [5] }), lazy, { dir }), {
-      message: /failed in run 1 of 1 \("lr=5"\): the batch ended without recording it/,
+      message: /run 1 of 1 \("lr=5"\) failed: the batch ended without recording it/,
     });
   });
 });

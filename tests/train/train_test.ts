@@ -162,3 +162,30 @@ Deno.test("train() on wasm-blas runs the dense step on the host: no tfjs kernel,
     await setupBackend({ log: false });
   }
 });
+
+Deno.test("train() leaves every step taken in the model when it stops or diverges mid-epoch", async (t) => {
+  const kernel = (model: tf.LayersModel) => model.getWeights()[0].dataSync().slice();
+  const cases: [string, TrainOptions, (r: Awaited<ReturnType<typeof train>>) => boolean][] = [
+    [
+      "stopped after 5 batches",
+      { callbacks: { onBatchEnd: ({ batch }) => batch === 5 ? "stop" : undefined } },
+      (r) => r.stopped && r.epochs === 0,
+    ],
+    [
+      "diverged in its first epoch",
+      { optimizer: { kind: "sgd", learningRate: 50, momentum: 0.9 }, divergenceLoss: 3 },
+      (r) => r.diverged !== null && r.epochs === 0,
+    ],
+  ];
+  for (const [name, options, ended] of cases) {
+    await t.step(name, async () => {
+      const model = createModel({ seed: 3 });
+      const before = kernel(model);
+      const result = await train(model, small, { epochs: 2, ...options });
+      assert.ok(ended(result), JSON.stringify({ ...result, history: undefined }));
+      const after = kernel(model);
+      assert.ok(after.some((w, i) => w !== before[i]), "the model still has its initial weights");
+      model.dispose();
+    });
+  }
+});

@@ -80,12 +80,11 @@ Deno.test("withFileLock() takes over a lock whose holder is gone", async (t) => 
       await inTempDir(async (dir) => {
         const lock = join(dir, ".lock");
         await Deno.writeTextFile(lock, holder(await deadPid()));
-        const start = Date.now();
+        // Within timeoutMs, or withFileLock throws: the takeover happened.
         assert.equal(
           await withFileLock(lock, () => Promise.resolve("ran"), { where, timeoutMs: 5000 }),
           "ran",
         );
-        assert.ok(Date.now() - start < 4000);
       });
     },
   });
@@ -93,10 +92,8 @@ Deno.test("withFileLock() takes over a lock whose holder is gone", async (t) => 
     await inTempDir(async (dir) => {
       const lock = join(dir, ".lock");
       await Deno.writeTextFile(lock, holder(await deadPid()));
-      const start = Date.now();
-      const options = { where, timeoutMs: 5000, staleMs: 400 };
+      const options = { where, timeoutMs: 5000, staleMs: 400 }; // else it throws after 5 s
       assert.equal(await withFileLock(lock, () => Promise.resolve("ran"), options), "ran");
-      assert.ok(Date.now() - start < 4000);
     });
   });
   await t.step("an old lock from another host, or unreadable", async () => {
