@@ -16,3 +16,6 @@ export * from "./model.ts";
 export * from "./plots.ts";
 export * from "./png.ts";
 export * from "./training.ts";
+export * from "./seeds.ts";
+export * from "./dynamics.ts";
+export * from "./loss_line.ts";

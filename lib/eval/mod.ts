@@ -7,3 +7,4 @@ export * from "./calibration.ts";
 export * from "./classification.ts";
 export * from "./pca.ts";
 export * from "./roc.ts";
+export * from "./seeds.ts";

@@ -11,3 +11,4 @@ export * from "./live_chart.ts";
 export * from "./live.ts";
 export * from "./findings.ts";
 export * from "./tables.ts";
+export * from "./dynamics_text.ts";

@@ -39,6 +39,7 @@ import {
   train,
   type TrainResult,
 } from "./train.ts";
+import { type DynamicsOptions, probeOf } from "./dynamics.ts";
 import { dropoutRate, hostTrainable, layerSizes, readWeights, writeWeights } from "./host_step.ts";
 
 /** One configuration of a grid: a model (its initial weights, e.g. by seed) and how to train it. */
@@ -96,6 +97,11 @@ export interface TrainGridOptions {
    * @example 2
    */
   workers?: number | "auto";
+  /**
+   * Record per-layer gradient norms, update ratios, weight norms and dead ReLU units in each
+   * run's `train` rows, as `train()` does (see `dynamics.ts`).
+   */
+  dynamics?: DynamicsOptions;
 }
 
 /** What a run trained by {@linkcode trainGrid} gives back: `train()`'s result, and how it ran. */
@@ -160,6 +166,7 @@ export async function trainGrid(
     if (run.epochs !== undefined) positiveInteger(where, `run ${i + 1}'s epochs`, run.epochs);
   });
   if (data.count === 0) positiveInteger(where, "the number of training examples", 0);
+  if (settings.dynamics) probeOf(settings.dynamics, "train grid");
   const blas = options.blas === undefined ? currentBlas() : options.blas;
   const start = performance.now();
   const results: GridResult[] = new Array(runs.length);
@@ -221,6 +228,7 @@ async function trainAlone(
     validation: settings.validation,
     augment: run.augment,
     divergenceLoss: settings.divergenceLoss,
+    dynamics: settings.dynamics,
     callbacks: settings.onEpochEnd
       ? { onEpochEnd: (info) => settings.onEpochEnd!(index, info) }
       : undefined,
@@ -250,6 +258,9 @@ function passJob(group: number[], runs: readonly GridRun[], data: Split, setting
     learningRate: (k, step, batches) =>
       members[k].learningRateAt?.(step, batches) ?? specs[k].optimizer.learningRate,
     augment: members[0].augment,
+    probe: settings.dynamics ? probeOf(settings.dynamics, "train grid").images : null,
+    probeEvery: settings.dynamics?.every,
+    probeUntil: settings.dynamics?.until,
   };
   return job;
 }
@@ -390,6 +401,9 @@ async function trainInWorkers(
       seed: part.seed,
       epochs: part.epochs,
       divergenceLoss: part.divergenceLoss,
+      probe: part.probe,
+      probeEvery: part.probeEvery,
+      probeUntil: part.probeUntil,
       learningRates: members.map((k) =>
         Float64Array.from({ length: maxSteps }, (_, step) => job.learningRate(k, step, batches))
       ),

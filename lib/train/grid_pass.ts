@@ -22,6 +22,16 @@ import {
   type WideNet,
 } from "./grid_step.ts";
 import type { DenseWeights } from "./host_step.ts";
+import {
+  dynamicsRow,
+  type DynamicsStep,
+  measuredBatch,
+  measuredWideStep,
+  type StepNorms,
+  stepsToMeasure,
+  wideDeadCounter,
+  wideWeightNorms,
+} from "./dynamics.ts";
 import type { EpochRow, TrainResult } from "./train.ts";
 
 /** Examples as typed arrays (a `Split`). */
@@ -50,6 +60,11 @@ export interface PassJob {
   learningRate: (k: number, step: number, stepsPerEpoch: number) => number;
   /** Training images of an epoch (augmentation), shared by all models. */
   augment?: (images: Float32Array, epoch: number) => Float32Array;
+  /** Pixels of the dynamics probe (`rows × 784`), or `null` to record no dynamics. */
+  probe?: Float32Array | null;
+  /** With a probe: also measure every `probeEvery`-th step up to step `probeUntil` (1-based). */
+  probeEvery?: number;
+  probeUntil?: number;
 }
 
 /** How a model's run ended. */
@@ -59,6 +74,8 @@ export interface PassOutcome {
   stopped: boolean;
   /** Epochs completed. */
   epochs: number;
+  /** The steps measured with `probeEvery` (empty without). */
+  stepDynamics: DynamicsStep[];
 }
 
 /** Hooks of a pass; each may be async. */
@@ -96,6 +113,7 @@ export async function runSharedPass(
     lossSum: 0,
     correctSum: 0,
     done: false,
+    stepDynamics: [] as DynamicsStep[],
   }));
   const batches = Math.ceil(data.count / batchSize);
   const maxEpochs = Math.max(...job.epochs);
@@ -106,13 +124,30 @@ export async function runSharedPass(
   const learningRates = new Float64Array(K);
   const active = new Uint8Array(K);
   const evaluate = validation ? createEvaluator(kernels, net) : null;
+  const probe = job.probe ?? null;
+  const countDead = probe
+    ? wideDeadCounter(kernels, net, { images: probe, rows: probe.length / IMAGE_PIXELS })
+    : null;
+  const measured = measuredBatch(data.count, batchSize);
+  let norms: (StepNorms | null)[] = [];
+  const stepMeasured = stepsToMeasure({
+    probe: probe!,
+    every: job.probeEvery,
+    until: job.probeUntil,
+  });
   const finish = async (k: number) => {
     const state = states[k];
     state.done = true;
     const weights = getModelWeights(net, k);
     clearModel(net, k);
-    const { history, diverged, stopped, completed } = state;
-    await hooks.onFinish(k, weights, { history, diverged, stopped, epochs: completed });
+    const { history, diverged, stopped, completed, stepDynamics } = state;
+    await hooks.onFinish(k, weights, {
+      history,
+      diverged,
+      stopped,
+      epochs: completed,
+      stepDynamics,
+    });
   };
 
   for (let epoch = 1; epoch <= maxEpochs && states.some((s) => !s.done); epoch++) {
@@ -123,6 +158,7 @@ export async function runSharedPass(
       ? specs.map((s) => (s.dropout > 0 ? createRng(deriveSeed(seed, epoch, 1)) : null))
       : null;
     for (const state of states) state.lossSum = state.correctSum = 0;
+    norms = [];
     for (let b = 0; b < batches && states.some((s) => !s.done); b++) {
       const indices = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.count));
       const rows = indices.length;
@@ -139,10 +175,35 @@ export async function runSharedPass(
         active[k] = states[k].done ? 0 : 1;
         learningRates[k] = job.learningRate(k, step, batches);
       }
-      forward(kernels, net, batchImages, rows, rngs);
-      lossHead(net, batchLabels, rows, head);
-      backward(kernels, net, batchImages, rows);
-      updateModels(kernels.blas, net, learningRates, active);
+      const recordStep = countDead !== null && stepMeasured(step);
+      if (countDead && (b === measured || recordStep)) {
+        const stepNorms = measuredWideStep(
+          kernels,
+          net,
+          batchImages,
+          batchLabels,
+          rows,
+          rngs,
+          head,
+          learningRates,
+          active,
+        );
+        if (b === measured) norms = stepNorms;
+        if (recordStep) {
+          const dead = countDead();
+          for (let k = 0; k < K; k++) {
+            if (!active[k]) continue;
+            const columns = dynamicsRow(stepNorms[k], wideWeightNorms(net, k), dead[k]);
+            const where = { step: step + 1, epoch, batch: b + 1, loss: head.loss[k] };
+            states[k].stepDynamics.push({ ...where, ...columns });
+          }
+        }
+      } else {
+        forward(kernels, net, batchImages, rows, rngs);
+        lossHead(net, batchLabels, rows, head);
+        backward(kernels, net, batchImages, rows);
+        updateModels(kernels.blas, net, learningRates, active);
+      }
       for (let k = 0; k < K; k++) {
         const state = states[k];
         if (state.done) continue;
@@ -158,6 +219,7 @@ export async function runSharedPass(
     }
     const running = states.some((s) => !s.done);
     const evaluation = running && evaluate && validation ? evaluate(validation) : null;
+    const dead = running && countDead ? countDead() : null;
     for (let k = 0; k < K; k++) {
       const state = states[k];
       if (state.done) continue;
@@ -167,6 +229,9 @@ export async function runSharedPass(
         loss: state.lossSum / data.count,
         accuracy: state.correctSum / data.count,
       }];
+      if (dead) {
+        Object.assign(rows[0], dynamicsRow(norms[k] ?? null, wideWeightNorms(net, k), dead[k]));
+      }
       if (evaluation) rows.push({ epoch, split: "validation", ...evaluation[k] });
       state.history.push(...rows);
       state.completed = epoch;

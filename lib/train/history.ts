@@ -10,6 +10,8 @@ export type HistorySplit = "train" | "validation";
 /**
  * One split of one epoch. `train` rows average the epoch's batches; `validation` rows evaluate
  * after it. Charts that compare runs take these rows with extra keys such as `run` or `lr`.
+ * Trained with the `dynamics` option, `train` rows also carry the per-layer columns of
+ * `dynamics.ts` (`grad_norm_linear1`, `update_ratio_linear1`, …).
  */
 export type HistoryRow = {
   /** 1-based epoch. */

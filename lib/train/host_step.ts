@@ -17,6 +17,7 @@ import { IMAGE_PIXELS } from "../data/mnist.ts";
 import { denseGradientsUnsupported } from "../model/gradients.ts";
 import type { OptimizerConfig } from "../model/optimizer.ts";
 import type { Rng } from "../util/random.ts";
+import { measuredWideStep, type StepNorms } from "./dynamics.ts";
 import {
   backward,
   createWideNet,
@@ -86,7 +87,10 @@ export interface HostStep {
    * Trains on one batch: `rows` images (`rows × 784`) and labels, at this learning rate; dropout
    * masks come from `rng`, drawn as `denseGradients` draws them.
    *
-   * @returns The batch's mean loss and the number classified right, before the update.
+   * With `measure`, also measures the step's kernel norms (see `dynamics.ts`).
+   *
+   * @returns The batch's mean loss and the number classified right, before the update, and with
+   * `measure` the step's norms.
    */
   step(
     images: Float32Array,
@@ -94,7 +98,8 @@ export interface HostStep {
     rows: number,
     learningRate: number,
     rng: Rng,
-  ): { loss: number; correct: number };
+    measure?: boolean,
+  ): { loss: number; correct: number; norms?: StepNorms };
   /** Writes the current weights into the model. */
   sync(): void;
 }
@@ -122,7 +127,23 @@ export function createHostStep(
   const learningRates = new Float64Array(1);
   const active = new Uint8Array([1]);
   return {
-    step(images, labels, rows, learningRate, rng) {
+    step(images, labels, rows, learningRate, rng, measure = false) {
+      if (measure) {
+        learningRates[0] = learningRate;
+        const rngs = dropout > 0 ? [rng] : null;
+        const [norms] = measuredWideStep(
+          kernels,
+          net,
+          images,
+          labels,
+          rows,
+          rngs,
+          head,
+          learningRates,
+          active,
+        );
+        return { loss: head.loss[0], correct: head.correct[0], norms: norms! };
+      }
       forward(kernels, net, images, rows, dropout > 0 ? [rng] : null);
       lossHead(net, labels, rows, head);
       backward(kernels, net, images, rows);

@@ -15,3 +15,6 @@ export * from "./sweep_rows.ts";
 export * from "./train.ts";
 export * from "./grid.ts";
 export * from "./trained_model.ts";
+export * from "./dynamics.ts";
+export * from "./loss_line.ts";
+export * from "./run_batches.ts";

@@ -128,6 +128,16 @@ export interface SweepRunEnd<C extends SweepConfig = SweepConfig> extends SweepR
   summary: Record<string, unknown>;
 }
 
+/**
+ * Trains several pending configurations at once (side by side, say with `trainGrid`) and calls
+ * `record` for each as it ends, so a run finished before an interruption stays recorded.
+ * Receives only the configurations the state file does not have.
+ */
+export type SweepBatch<C extends SweepConfig, R extends object, S extends object> = (
+  pending: readonly SweepRunInfo<C>[],
+  record: (run: SweepRunInfo<C>, result: SweepRunResult<R, S>) => Promise<void>,
+) => Promise<void>;
+
 /** Options of {@linkcode runSweep}. */
 export interface RunSweepOptions<C extends SweepConfig = SweepConfig> {
   /** Folder of the sweep's files, created if missing. Default `$ANN_SWEEP_DIR`, else `reports/sweeps/`. */
@@ -136,7 +146,10 @@ export interface RunSweepOptions<C extends SweepConfig = SweepConfig> {
   force?: boolean;
   /** Called before a run trains (not for cached runs). */
   onRunStart?: (info: SweepRunInfo<C>) => void | Promise<void>;
-  /** Called after every run, trained or cached, in `configs` order. */
+  /**
+   * Called after every run, trained or cached, in `configs` order (with a batch: the cached runs
+   * first, then the others as they end).
+   */
   onRunEnd?: (info: SweepRunEnd<C>) => void | Promise<void>;
 }
 
@@ -234,7 +247,9 @@ export function runIdOf(config: SweepConfig): string {
  *
  * @param name The sweep's name, used in file names: letters, digits, `_`, `-`, `.`.
  * @param configs The configurations, e.g. from {@linkcode gridOf}; ids must be distinct.
- * @param runOne Trains one configuration and returns its rows and summary.
+ * @param runOne Trains one configuration and returns its rows and summary; or `{ batch }`, a
+ *   {@linkcode SweepBatch} that trains all pending configurations at once (then `onRunEnd` hears
+ *   of the cached runs first and of the others as they end).
  * @param options Folder, `force`, progress callbacks.
  * @returns The frames, how many runs trained and how many came from the state file, the paths.
  * @throws {RangeError} On a bad name, no configs or two configs with the same id.
@@ -267,7 +282,9 @@ export async function runSweep<
 >(
   name: string,
   configs: readonly C[],
-  runOne: (config: C, info: SweepRunInfo<C>) => Promise<SweepRunResult<R, S>>,
+  runOne:
+    | ((config: C, info: SweepRunInfo<C>) => Promise<SweepRunResult<R, S>>)
+    | { batch: SweepBatch<C, R, S> },
   options: RunSweepOptions<C> = {},
 ): Promise<SweepResult<C, R, S>> {
   const { dir = defaultSweepDir(), force = false, onRunStart, onRunEnd } = options;
@@ -276,7 +293,6 @@ export async function runSweep<
   await checkWritable(name, dir, files);
   const records = await readState(files.state);
   const total = runs.length;
-  const chosen: RunRecord[] = [];
   let ran = 0, skipped = 0;
   // Each column's kind of value (number, string, boolean), checked as runs arrive so that a run
   // whose result would not fit a column fails at once, naming both runs, not after the sweep.
@@ -295,6 +311,24 @@ export async function runSweep<
     noteKinds(summaryKinds, record.summary, where);
   };
 
+  const byRun = new Map<string, RunRecord>();
+  const failed = (info: SweepRunInfo<C>, error: unknown) =>
+    sameClass(
+      error,
+      `Cannot run sweep "${name}": run ${info.index} of ${total} ("${info.run}") failed: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+  const keep = async (info: SweepRunInfo<C>, result: SweepRunResult, seconds: number) => {
+    const record = makeRecord(name, info.run, info.config, result, seconds);
+    noteRecord(record);
+    records.set(info.run, record);
+    await appendRecord(files.state, record);
+    byRun.set(info.run, record);
+    ran++;
+    await onRunEnd?.({ ...info, status: "ran", seconds: record.seconds, summary: record.summary });
+  };
+  const pending: SweepRunInfo<C>[] = [];
   for (const [i, { run, config }] of runs.entries()) {
     const info: SweepRunInfo<C> = { run, config, index: i + 1, total };
     // Another process sharing the sweep may have finished this run since we read the state.
@@ -313,7 +347,7 @@ export async function runSweep<
         );
       }
       noteRecord(cached);
-      chosen.push(cached);
+      byRun.set(run, cached);
       skipped++;
       await onRunEnd?.({
         ...info,
@@ -323,27 +357,42 @@ export async function runSweep<
       });
       continue;
     }
+    if (typeof runOne !== "function") {
+      pending.push(info);
+      continue;
+    }
     await onRunStart?.(info);
     const start = performance.now();
     let result: SweepRunResult;
     try {
       result = await runOne(config, info) as unknown as SweepRunResult;
     } catch (error) {
+      throw failed(info, error);
+    }
+    await keep(info, result, (performance.now() - start) / 1000);
+  }
+  if (typeof runOne !== "function" && pending.length > 0) {
+    for (const info of pending) await onRunStart?.(info);
+    const start = performance.now();
+    try {
+      await runOne.batch(
+        pending,
+        (info, result) =>
+          keep(info, result as unknown as SweepRunResult, (performance.now() - start) / 1000),
+      );
+    } catch (error) {
+      const done = pending.filter((info) => byRun.has(info.run)).length;
       throw sameClass(
         error,
-        `Cannot run sweep "${name}": run ${i + 1} of ${total} ("${run}") failed: ${
+        `Cannot run sweep "${name}": a batch of ${pending.length} runs failed (${done} recorded): ${
           error instanceof Error ? error.message : String(error)
         }`,
       );
     }
-    const record = makeRecord(name, run, config, result, (performance.now() - start) / 1000);
-    noteRecord(record);
-    records.set(run, record);
-    await appendRecord(files.state, record);
-    chosen.push(record);
-    ran++;
-    await onRunEnd?.({ ...info, status: "ran", seconds: record.seconds, summary: record.summary });
+    const missing = pending.find((info) => !byRun.has(info.run));
+    if (missing) throw failed(missing, new Error("the batch ended without recording it"));
   }
+  const chosen = runs.map(({ run }) => byRun.get(run)!);
 
   const history = frameOf(
     chosen.flatMap((record) => record.rows.map((row) => labelled(record, row, configKeys))),

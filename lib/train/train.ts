@@ -11,7 +11,7 @@ import { createOptimizer, type OptimizerConfig } from "../model/optimizer.ts";
 import { evaluateModel } from "../model/predict.ts";
 import { currentBlas } from "../backend/backend.ts";
 import { createRng, deriveSeed } from "../util/random.ts";
-import { createHostStep, hostTrainable } from "./host_step.ts";
+import { createHostStep, hostTrainable, layerSizes } from "./host_step.ts";
 import { hostNetwork, sgdMomentumStep } from "./host_network.ts";
 import {
   type Backpropagation,
@@ -21,6 +21,17 @@ import {
   shuffledBatches,
   trainableVariables,
 } from "./steps.ts";
+// Training dynamics (issue 14): the `dynamics` option, measured steps (see dynamics.ts).
+import {
+  type DynamicsOptions,
+  type DynamicsStep,
+  measuredBatch,
+  measureFlatStep,
+  probeOf,
+  type StepNorms,
+  stepsToMeasure,
+} from "./dynamics.ts";
+import { tfEpochDynamics, tfMeasuredStep } from "./dynamics_tf.ts";
 
 /**
  * One tidy history row: a split's mean loss and accuracy after an epoch. (A type alias rather than
@@ -105,6 +116,11 @@ export interface TrainOptions {
   divergenceLoss?: number;
   /** `"dense"`: hand-written backward pass; `"tape"`: tfjs autograd; `"auto"` (default): dense when the model allows. */
   gradients?: "auto" | "dense" | "tape";
+  /**
+   * Record per-layer gradient norms, update ratios, weight norms and dead ReLU units in each
+   * epoch's `train` row (see `dynamics.ts` for the columns and which step is measured).
+   */
+  dynamics?: DynamicsOptions;
 }
 
 /** What a run gives back. */
@@ -121,6 +137,8 @@ export interface TrainResult {
   seconds: number;
   /** Which gradient path ran. */
   gradients: "dense" | "tape";
+  /** With `dynamics.every`: the measured steps (issue 14). */
+  stepDynamics?: DynamicsStep[];
 }
 
 /** The original notebook's optimizer: SGD, learning rate 0.01, momentum 0.5. */
@@ -170,16 +188,36 @@ export async function train(
   let diverged: TrainResult["diverged"] = null;
   let stopped = false;
   let completed = 0;
+  // Dynamics (issue 14): the probe, the measured batch and the epoch's measured step.
+  const probe = options.dynamics ? probeOf(options.dynamics, "train") : null;
+  const measured = measuredBatch(data.count, batchSize);
+  const stepMeasured = probe ? stepsToMeasure(options.dynamics!) : () => false;
+  const stepDynamics: DynamicsStep[] = [];
+  let norms: StepNorms | null = null;
 
   try {
     for (let epoch = 1; epoch <= epochs && !diverged && !stopped; epoch++) {
       const epochStart = performance.now();
       const images = augment ? augment(data.images, epoch) : data.images;
       let lossSum = 0, correctSum = 0;
+      norms = null;
       for (const batch of shuffledBatches(data, { epoch, batchSize, seed, images })) {
         const step = (epoch - 1) * batches + batch.batch - 1;
         const learningRate = learningRateAt?.(step, batches) ?? optimizerConfig.learningRate;
-        const { loss, correct } = stepper.step(batch, learningRate);
+        const recordStep = stepMeasured(step);
+        const atMeasured = probe !== null && batch.batch - 1 === measured;
+        const measure = atMeasured || recordStep;
+        const { loss, correct, norms: stepNorms = null } = stepper.step(
+          batch,
+          learningRate,
+          measure,
+        );
+        if (atMeasured) norms = stepNorms;
+        if (probe && recordStep) {
+          stepper.sync();
+          const columns = tfEpochDynamics(model, probe, stepNorms);
+          stepDynamics.push({ step: step + 1, epoch, batch: batch.batch, loss, ...columns });
+        }
         if (!(loss <= divergenceLoss)) { // NaN fails every comparison
           diverged = { epoch, batch: batch.batch, loss };
           break;
@@ -206,6 +244,7 @@ export async function train(
         { epoch, split: "train", loss: lossSum / data.count, accuracy: correctSum / data.count },
       ];
       stepper.sync();
+      if (probe) Object.assign(rows[0], tfEpochDynamics(model, probe, norms));
       if (validation) {
         rows.push({ epoch, split: "validation", ...evaluateModel(model, validation) });
       }
@@ -232,12 +271,18 @@ export async function train(
     epochs: completed,
     seconds: elapsed(),
     gradients: backprop.path,
+    ...(probe ? { stepDynamics } : {}),
   };
 }
 
 /** One training step on a batch, wherever the weights live, and the way back into the model. */
 interface Stepper {
-  step(batch: Batch, learningRate: number): { loss: number; correct: number };
+  /** With `measure`, also the step's kernel norms (issue 14's dynamics). */
+  step(
+    batch: Batch,
+    learningRate: number,
+    measure?: boolean,
+  ): { loss: number; correct: number; norms?: StepNorms };
   /** Writes host-side weights into the model (before a validation pass, at the end). */
   sync(): void;
   dispose(): void;
@@ -260,13 +305,19 @@ function chooseStep(
   const plainSgd = config.kind === "sgd" && !config.nesterov && !config.weightDecay;
   if (blas !== null && plainSgd) {
     const net = hostNetwork(model, { batchSize, seed, blas });
+    const sizes = layerSizes(model);
     const velocity = new Float32Array(net.parameters.length);
     const momentum = config.momentum ?? 0;
     return {
-      step(batch, learningRate) {
+      step(batch, learningRate, measure = false) {
         const result = net.backward(batch);
-        sgdMomentumStep(net.parameters, net.gradients, velocity, learningRate, momentum);
-        return result;
+        const update = () =>
+          sgdMomentumStep(net.parameters, net.gradients, velocity, learningRate, momentum);
+        if (!measure) {
+          update();
+          return result;
+        }
+        return { ...result, norms: measureFlatStep(sizes, net.parameters, net.gradients, update) };
       },
       sync: () => net.sync(),
       dispose() {},
@@ -276,11 +327,11 @@ function chooseStep(
     const host = createHostStep(model, config, batchSize, blas);
     let epoch = 0, rng = createRng(0);
     return {
-      step(batch, learningRate) {
+      step(batch, learningRate, measure = false) {
         if (batch.epoch !== epoch) {
           [epoch, rng] = [batch.epoch, createRng(deriveSeed(seed, batch.epoch, 1))];
         }
-        return host.step(batch.images, batch.labels, batch.size, learningRate, rng);
+        return host.step(batch.images, batch.labels, batch.size, learningRate, rng, measure);
       },
       sync: () => host.sync(),
       dispose() {},
@@ -289,12 +340,17 @@ function chooseStep(
   const optimizer = createOptimizer(config);
   const weights = trainableVariables(model);
   return {
-    step: (batch, learningRate) =>
-      tf.tidy(() => {
+    step(batch, learningRate, measure = false) {
+      let norms: StepNorms | undefined;
+      const result = tf.tidy(() => {
         const { loss, correct, gradients } = backprop(batch);
-        optimizer.step(weights, gradients, learningRate);
+        const update = () => optimizer.step(weights, gradients, learningRate);
+        if (measure) norms = tfMeasuredStep(model, weights, gradients, update);
+        else update();
         return { loss, correct };
-      }),
+      });
+      return { ...result, norms };
+    },
     sync() {},
     dispose: () => optimizer.dispose(),
   };

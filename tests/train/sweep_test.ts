@@ -14,6 +14,7 @@ import {
   summarizeTraining,
   type SweepConfig,
   type SweepRunEnd,
+  type SweepRunInfo,
   type SweepRunResult,
 } from "../../lib/train/sweep.ts";
 import { train, type TrainOptions } from "../../lib/train/train.ts";
@@ -516,3 +517,51 @@ Deno.test("runSweep() trains real models, records a diverged run, and matches tr
     assert.deepEqual(loaded.history.toRecords(), result.history.toRecords());
   });
 });
+
+Deno.test("runSweep() with a batch: it gets only the pending runs, each recorded as it ends", async () => {
+  await inTempDir(async (dir) => {
+    const { runOne } = fakeTrainer();
+    await runSweep("batch", gridOf({ lr: [1, 2] }), runOne, { dir });
+    const seen: string[][] = [];
+    const boom = new Error("killed");
+    const crashing = {
+      batch: async (pending: readonly SweepRunInfo<{ lr: number }>[], record: BatchRecord) => {
+        seen.push(pending.map((p) => p.run));
+        // Runs end out of order, as in a grid where one diverges early; then the process dies.
+        await record(pending[1], await runOne(pending[1].config));
+        throw boom;
+      },
+    };
+    const configs = gridOf({ lr: [1, 2, 3, 4] });
+    const error = await runSweep("batch", configs, crashing, { dir }).then(
+      () => assert.fail("expected the sweep to fail"),
+      (e: Error) => e,
+    );
+    assert.match(
+      error.message,
+      /^Cannot run sweep "batch": a batch of 2 runs failed \(1 recorded\): killed$/,
+    );
+    assert.deepEqual(seen, [["lr=3", "lr=4"]]);
+    const ends: string[] = [];
+    const all = {
+      batch: async (pending: readonly SweepRunInfo<{ lr: number }>[], record: BatchRecord) => {
+        seen.push(pending.map((p) => p.run));
+        for (const p of pending) await record(p, await runOne(p.config));
+      },
+    };
+    const done = await runSweep("batch", configs, all, {
+      dir,
+      onRunEnd: (info) => void ends.push(`${info.run} ${info.status}`),
+    });
+    assert.deepEqual(seen[1], ["lr=3"]);
+    assert.deepEqual(ends, ["lr=1 cached", "lr=2 cached", "lr=4 cached", "lr=3 ran"]);
+    assert.deepEqual(done.runs.map((r) => r.run), ["lr=1", "lr=2", "lr=3", "lr=4"]);
+    assert.deepEqual(done.summary.getColumn("final_loss").toArray(), [0.5, 1, 1.5, 2]);
+    const lazy = { batch: () => Promise.resolve() };
+    await assert.rejects(runSweep("batch", gridOf({ lr: [5] }), lazy, { dir }), {
+      message: /run 1 of 1 \("lr=5"\) failed: the batch ended without recording it/,
+    });
+  });
+});
+
+type BatchRecord = (run: SweepRunInfo<{ lr: number }>, result: SweepRunResult) => Promise<void>;
