@@ -6,7 +6,7 @@
  * @module
  */
 import { markdown, type MarkdownView } from "./display.ts";
-import type { EpochRow } from "../train/train.ts";
+import type { HistoryRow } from "../train/history.ts";
 
 /** `0.9123` → `"91.2 %"`. */
 function percent(value: number): string {
@@ -53,7 +53,7 @@ function bullets(lines: readonly string[]): MarkdownView {
  * assert.match(text, /rose again/);
  * ```
  */
-export function curveFindings(history: readonly EpochRow[]): MarkdownView {
+export function curveFindings(history: readonly HistoryRow[]): MarkdownView {
   const train = history.filter((r) => r.split === "train");
   const validation = history.filter((r) => r.split === "validation");
   const last = validation.at(-1);

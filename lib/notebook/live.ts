@@ -9,7 +9,8 @@ import type { Chart } from "./display.ts";
 import { type DisplayFunction, print } from "./jupyter.ts";
 import { createLiveChart } from "./live_chart.ts";
 import { createProgress } from "./progress.ts";
-import { type EpochInfo, type EpochRow, formatEpoch, type TrainCallbacks } from "../train/train.ts";
+import { type EpochInfo, formatEpoch, type TrainCallbacks } from "../train/train.ts";
+import type { HistoryRow } from "../train/history.ts";
 
 /** Options of {@linkcode liveTraining}. */
 export interface LiveTrainingOptions {
@@ -20,7 +21,7 @@ export interface LiveTrainingOptions {
   /** Shown first in the progress display. Default `"Training"`. */
   label?: string;
   /** Draws the chart redrawn after each epoch; `null` for none. Default: loss curves. */
-  chart?: ((history: EpochRow[]) => Chart) | null;
+  chart?: ((history: HistoryRow[]) => Chart) | null;
   /** Print one line per epoch. Default `true`. */
   log?: boolean;
   /** Where to show the displays (tests). Default: the Jupyter kernel's, nowhere outside one. */
@@ -32,7 +33,7 @@ export interface LiveTraining extends TrainCallbacks {
   /** For a loop written out by hand: shows progress after a batch (`epoch`, `batch`, `batches`). */
   afterBatch(batch: { epoch: number; batch: number; batches: number }, loss: number): Promise<void>;
   /** For a loop written out by hand: redraws the chart and logs the epoch's line. */
-  afterEpoch(info: { epoch: number; history: EpochRow[]; seconds: number }): Promise<void>;
+  afterEpoch(info: { epoch: number; history: HistoryRow[]; seconds: number }): Promise<void>;
   /** Marks the progress display finished. */
   done(): Promise<void>;
 }
@@ -102,7 +103,7 @@ export function liveTraining(options: LiveTrainingOptions): LiveTraining {
   };
 }
 
-function defaultChart(history: EpochRow[]): Chart {
+function defaultChart(history: HistoryRow[]): Chart {
   const last = history.at(-1)?.epoch ?? 0;
   return lossCurves(history, { title: `Loss after epoch ${last}` });
 }

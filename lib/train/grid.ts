@@ -34,11 +34,11 @@ import type { WorkerJob } from "./grid_worker.ts";
 import {
   type CallbackResult,
   type EpochInfo,
-  type EpochRow,
   ORIGINAL_OPTIMIZER,
   train,
   type TrainResult,
 } from "./train.ts";
+import type { HistoryRow } from "./history.ts";
 import { type DynamicsOptions, probeOf } from "./dynamics.ts";
 import { dropoutRate, hostTrainable, layerSizes, readWeights, writeWeights } from "./host_step.ts";
 
@@ -275,7 +275,7 @@ function mainHooks(
   results: GridResult[],
   how: { sharedWith: number; threads: number; workers: number },
 ): PassHooks {
-  const histories = group.map(() => [] as EpochRow[]);
+  const histories = group.map(() => [] as HistoryRow[]);
   return {
     async onEpoch(k, epoch, rows, seconds) {
       histories[k].push(...rows);

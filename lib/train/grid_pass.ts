@@ -32,7 +32,8 @@ import {
   wideDeadCounter,
   wideWeightNorms,
 } from "./dynamics.ts";
-import type { EpochRow, TrainResult } from "./train.ts";
+import type { TrainResult } from "./train.ts";
+import type { HistoryRow } from "./history.ts";
 
 /** Examples as typed arrays (a `Split`). */
 export interface PassData {
@@ -69,7 +70,7 @@ export interface PassJob {
 
 /** How a model's run ended. */
 export interface PassOutcome {
-  history: EpochRow[];
+  history: HistoryRow[];
   diverged: TrainResult["diverged"];
   stopped: boolean;
   /** Epochs completed. */
@@ -81,7 +82,12 @@ export interface PassOutcome {
 /** Hooks of a pass; each may be async. */
 export interface PassHooks {
   /** After model k's epoch: its rows and the epoch's seconds. Return `true` to stop model k. */
-  onEpoch(k: number, epoch: number, rows: EpochRow[], seconds: number): boolean | Promise<boolean>;
+  onEpoch(
+    k: number,
+    epoch: number,
+    rows: HistoryRow[],
+    seconds: number,
+  ): boolean | Promise<boolean>;
   /** When model k's run ends: its final weights and outcome. */
   onFinish(k: number, weights: DenseWeights[], outcome: PassOutcome): void | Promise<void>;
 }
@@ -106,7 +112,7 @@ export async function runSharedPass(
   job.weights.forEach((weights, k) => setModelWeights(net, k, weights));
   const states = specs.map((_, k) => ({
     epochs: job.epochs[k],
-    history: [] as EpochRow[],
+    history: [] as HistoryRow[],
     diverged: null as TrainResult["diverged"],
     stopped: false,
     completed: 0,
@@ -223,7 +229,7 @@ export async function runSharedPass(
     for (let k = 0; k < K; k++) {
       const state = states[k];
       if (state.done) continue;
-      const rows: EpochRow[] = [{
+      const rows: HistoryRow[] = [{
         epoch,
         split: "train",
         loss: state.lossSum / data.count,

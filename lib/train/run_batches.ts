@@ -26,7 +26,8 @@ import {
   variantOptimizer,
   type VariantSummary,
 } from "./runs.ts";
-import { type EpochRow, train, type TrainResult } from "./train.ts";
+import { train, type TrainResult } from "./train.ts";
+import type { HistoryRow } from "./history.ts";
 
 /** A configuration trained with its own seed (initial weights and batch order). */
 export type Seeded = { seed: number };
@@ -94,7 +95,7 @@ export interface LearningRateBatchOptions extends SeedBatchOptions {
 export function learningRateBatch(
   splits: Splits,
   options: LearningRateBatchOptions = {},
-): SweepBatch<LearningRateRun & Seeded, EpochRow, LearningRateSummary> {
+): SweepBatch<LearningRateRun & Seeded, HistoryRow, LearningRateSummary> {
   const { schedules = {}, target = 0.97 } = options;
   const scheduleOf = (run: LearningRateRun) => {
     if (run.schedule === undefined) return undefined;
@@ -156,7 +157,7 @@ export interface VariantBatchOptions extends SeedBatchOptions {
 export function variantBatch(
   splits: Splits,
   options: VariantBatchOptions,
-): SweepBatch<Variant & Seeded, EpochRow, VariantSummary> {
+): SweepBatch<Variant & Seeded, HistoryRow, VariantSummary> {
   const { epochs, maxRotation = 15, maxShift = 2, extraTests = {} } = options;
   return async (pending, record) => {
     for (const group of bySeed(pending)) {

@@ -16,7 +16,8 @@ import { rangeError } from "../util/validate.ts";
 import type { LearningRateSchedule } from "./schedules.ts";
 import type { SweepRunResult } from "./sweep.ts";
 import { summarizeTraining, type TrainingSummary } from "./sweep_rows.ts";
-import { type EpochRow, ORIGINAL_OPTIMIZER, train } from "./train.ts";
+import { ORIGINAL_OPTIMIZER, train } from "./train.ts";
+import type { HistoryRow } from "./history.ts";
 
 /** One run of the learning-rate sweeps (notebook 05). */
 export type LearningRateRun = {
@@ -61,7 +62,7 @@ export async function trainRun(
   run: LearningRateRun,
   splits: Splits,
   options: TrainRunOptions = {},
-): Promise<SweepRunResult<EpochRow, LearningRateSummary>> {
+): Promise<SweepRunResult<HistoryRow, LearningRateSummary>> {
   const { seed = 0, schedules = {}, target = 0.97 } = options;
   const learningRateAt = run.schedule === undefined ? undefined : schedules[run.schedule];
   if (run.schedule !== undefined && learningRateAt === undefined) {
@@ -166,7 +167,7 @@ export async function trainVariant(
   variant: Variant,
   splits: Splits,
   options: TrainVariantOptions,
-): Promise<SweepRunResult<EpochRow, VariantSummary>> {
+): Promise<SweepRunResult<HistoryRow, VariantSummary>> {
   const { epochs, seed = 0, maxRotation = 15, maxShift = 2, extraTests = {} } = options;
   const model = createModel({ seed, dropout: variant.dropout });
   try {

@@ -32,21 +32,7 @@ import {
   stepsToMeasure,
 } from "./dynamics.ts";
 import { tfEpochDynamics, tfMeasuredStep } from "./dynamics_tf.ts";
-
-/**
- * One tidy history row: a split's mean loss and accuracy after an epoch. (A type alias rather than
- * an interface so rows can carry extra keys such as `run` or `lr` into the charts.)
- */
-export type EpochRow = {
-  /** 1-based epoch. */
-  epoch: number;
-  /** Which data: `train` rows average the epoch's batches; `validation` rows evaluate after it. */
-  split: "train" | "validation";
-  /** Mean negative log-likelihood. */
-  loss: number;
-  /** Fraction classified right. */
-  accuracy: number;
-};
+import type { HistoryRow } from "./history.ts";
 
 /** Progress after one batch, for live displays. */
 export interface BatchInfo {
@@ -69,9 +55,9 @@ export interface EpochInfo {
   epoch: number;
   epochs: number;
   /** This epoch's rows (train, then validation when given). */
-  rows: EpochRow[];
+  rows: HistoryRow[];
   /** Every row so far. */
-  history: EpochRow[];
+  history: HistoryRow[];
   /** Seconds this epoch took, validation included. */
   seconds: number;
   /** Seconds since training started. */
@@ -126,7 +112,7 @@ export interface TrainOptions {
 /** What a run gives back. */
 export interface TrainResult {
   /** Tidy rows, two per epoch when validation data is given. */
-  history: EpochRow[];
+  history: HistoryRow[];
   /** Where the loss became non-finite or exceeded `divergenceLoss`, or `null` if it never did. */
   diverged: { epoch: number; batch: number; loss: number } | null;
   /** Whether a callback asked to stop early. */
@@ -182,7 +168,7 @@ export async function train(
   const backprop = backpropagation(model, { gradients: path, seed });
   const stepper = chooseStep(model, optimizerConfig, backprop, batchSize, seed);
   const batches = batchCount(data.count, batchSize);
-  const history: EpochRow[] = [];
+  const history: HistoryRow[] = [];
   const start = performance.now();
   const elapsed = () => (performance.now() - start) / 1000;
   let diverged: TrainResult["diverged"] = null;
@@ -240,7 +226,7 @@ export async function train(
         }
       }
       if (diverged || stopped) break;
-      const rows: EpochRow[] = [
+      const rows: HistoryRow[] = [
         { epoch, split: "train", loss: lossSum / data.count, accuracy: correctSum / data.count },
       ];
       stepper.sync();
@@ -403,7 +389,7 @@ export function formatEpoch(info: EpochInfo): string {
  * assert.deepEqual(wide, [{ epoch: 1, train_loss: 0.5, train_accuracy: 0.8, val_loss: 0.4, val_accuracy: 0.85 }]);
  * ```
  */
-export function widenHistory(history: EpochRow[]): Record<string, number>[] {
+export function widenHistory(history: HistoryRow[]): Record<string, number>[] {
   const byEpoch = new Map<number, Record<string, number>>();
   for (const row of history) {
     const wide = byEpoch.get(row.epoch) ?? { epoch: row.epoch };

@@ -8,7 +8,8 @@ import { projectPath } from "../../lib/util/paths.ts";
 import { createRng, deriveSeed, permutation } from "../../lib/util/random.ts";
 import { dynamicsColumns, measuredBatch } from "../../lib/train/dynamics.ts";
 import { trainGrid } from "../../lib/train/grid.ts";
-import { type EpochRow, train } from "../../lib/train/train.ts";
+import { train } from "../../lib/train/train.ts";
+import type { HistoryRow } from "../../lib/train/history.ts";
 
 await setupBackend({ log: false });
 const HAS_BLAS = currentBlas() !== null;
@@ -120,8 +121,8 @@ function modelWithDeadUnits(seed: number): tf.LayersModel {
   return model;
 }
 
-function assertClose(got: EpochRow, expected: Record<string, number>, label: string) {
-  const row = got as EpochRow & Record<string, number>;
+function assertClose(got: HistoryRow, expected: Record<string, number>, label: string) {
+  const row = got as HistoryRow & Record<string, number>;
   for (const column of COLUMNS) {
     const [g, e] = [row[column], expected[column]];
     const ok = column.startsWith("dead") ? g === e : Math.abs(g - e) <= 2e-3 * Math.abs(e) + 1e-7;
@@ -291,7 +292,7 @@ Deno.test({
       3,
     ]]);
     // Step 3 is epoch 1's measured batch: its norms are the epoch row's (its weights are after it).
-    const row = alone.history[0] as EpochRow & Record<string, number>;
+    const row = alone.history[0] as HistoryRow & Record<string, number>;
     for (const column of COLUMNS.filter((c) => !c.startsWith("weight") && !c.startsWith("dead"))) {
       assert.equal(steps[2][column], row[column], column);
     }

@@ -7,7 +7,8 @@ import type { OptimizerConfig } from "../../lib/model/optimizer.ts";
 import { evaluateModel } from "../../lib/model/predict.ts";
 import { projectPath } from "../../lib/util/paths.ts";
 import { type GridRun, trainGrid } from "../../lib/train/grid.ts";
-import { type EpochRow, train, type TrainResult } from "../../lib/train/train.ts";
+import { train, type TrainResult } from "../../lib/train/train.ts";
+import type { HistoryRow } from "../../lib/train/history.ts";
 
 await setupBackend({ log: false });
 const HAS_BLAS = currentBlas() !== null;
@@ -106,7 +107,7 @@ function assertSameHistory(label: string, got: TrainResult, expected: TrainResul
   assert.equal(got.history.length, expected.history.length, `${label}: history length`);
   assert.deepEqual(got.diverged?.batch, expected.diverged?.batch, `${label}: diverged at`);
   assert.equal(got.epochs, expected.epochs, `${label}: epochs`);
-  got.history.forEach((row: EpochRow, i) => {
+  got.history.forEach((row: HistoryRow, i) => {
     const want = expected.history[i];
     assert.deepEqual([row.epoch, row.split], [want.epoch, want.split], label);
     assert.ok(

@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { loadMnist, type Split, takeExamples } from "../../lib/data/mnist.ts";
 import { createModel } from "../../lib/model/network.ts";
 import { projectPath } from "../../lib/util/paths.ts";
-import { type EpochRow, train, type TrainOptions } from "../../lib/train/train.ts";
+import { train, type TrainOptions } from "../../lib/train/train.ts";
+import type { HistoryRow } from "../../lib/train/history.ts";
 import { setupBackend } from "../../lib/backend/backend.ts";
 
 await setupBackend();
@@ -64,7 +65,7 @@ Deno.test("train() stops a blowing-up run and marks it diverged, without NaN row
   const result = await run({ epochs: 3, optimizer: { kind: "sgd", learningRate: 500 } });
   assert.ok(result.diverged, "a learning rate of 500 should blow up");
   assert.ok(result.diverged.loss > 100);
-  assert.ok(result.history.every((row: EpochRow) => Number.isFinite(row.loss)));
+  assert.ok(result.history.every((row: HistoryRow) => Number.isFinite(row.loss)));
   assert.equal(result.history.length, 2 * result.epochs);
 });
 
