@@ -141,9 +141,12 @@ export function sgdMomentumStep(
   learningRate: number,
   momentum: number,
 ): void {
-  for (let i = 0; i < parameters.length; i++) {
-    velocity[i] = momentum * velocity[i] + gradients[i];
-    parameters[i] -= learningRate * velocity[i];
+  // The notebook's two lines, with the new velocity kept in a register: `Math.fround` is exactly
+  // what storing it in the Float32Array and reading it back gives, so the numbers are the same.
+  for (let i = 0, n = parameters.length; i < n; i++) {
+    const v = Math.fround(momentum * velocity[i] + gradients[i]);
+    velocity[i] = v;
+    parameters[i] = parameters[i] - learningRate * v;
   }
 }
 
