@@ -54,3 +54,15 @@ export function legendText(value: unknown, key: string): string {
 export function isFiniteNumber(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
 }
+
+/**
+ * Ticks at the powers of ten that span `values` (positive ones), for a log learning-rate axis: Plot's
+ * default 1-2-5 ticks overlap there (0.0001 and 0.0002 side by side).
+ */
+export function decadeTicks(values: readonly number[]): number[] {
+  const positive = values.filter((v) => v > 0 && Number.isFinite(v));
+  if (positive.length === 0) return [];
+  const low = Math.floor(Math.log10(Math.min(...positive)) + 1e-9);
+  const high = Math.ceil(Math.log10(Math.max(...positive)) - 1e-9);
+  return Array.from({ length: high - low + 1 }, (_, i) => Number(`1e${low + i}`));
+}

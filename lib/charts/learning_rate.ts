@@ -6,7 +6,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import { CATEGORY_COLORS, renderPlot } from "./frame.ts";
-import { BASE_PLOT_OPTIONS, type ChartOptions } from "./_common.ts";
+import { BASE_PLOT_OPTIONS, type ChartOptions, decadeTicks } from "./_common.ts";
 import type { Chart } from "../notebook/display.ts";
 
 /** The learning-rate axis: log scale, plain decimals (`0.001`, not `1m`). */
@@ -105,7 +105,12 @@ export function resultByRate(
     height,
     marginRight: 30,
     // Ticks at powers of ten only: Plot's default 1-2-5 ticks overlap at the small rates.
-    x: { type: "log", label: "Learning rate (log scale)", tickFormat: "~g", ticks: decades(rows) },
+    x: {
+      type: "log",
+      label: "Learning rate (log scale)",
+      tickFormat: "~g",
+      ticks: decadeTicks(rows.map((r) => r.learningRate)),
+    },
     y: {
       label: yLabel,
       type: logY ? "log" : "linear",
@@ -272,13 +277,4 @@ export function rangeTestChart(
 
 function formatRate(rate: number): string {
   return Number(rate.toPrecision(2)).toString();
-}
-
-/** The powers of ten from just below the smallest learning rate to just above the largest. */
-function decades(rows: readonly RateResult[]): number[] {
-  const rates = rows.map((r) => r.learningRate).filter((lr) => lr > 0);
-  if (rates.length === 0) return [];
-  const low = Math.floor(Math.log10(Math.min(...rates)) + 1e-9);
-  const high = Math.ceil(Math.log10(Math.max(...rates)) - 1e-9);
-  return Array.from({ length: high - low + 1 }, (_, i) => Number(`1e${low + i}`));
 }

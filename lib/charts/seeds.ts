@@ -18,6 +18,7 @@ import {
   BASE_PLOT_OPTIONS,
   capitalize,
   type ChartOptions,
+  decadeTicks,
   isFiniteNumber,
   legendText,
   LOG_TICK_FORMAT,
@@ -320,7 +321,12 @@ export function seedResultsByRate(
     width,
     height,
     marginRight: 30,
-    x: { type: "log", label: "Learning rate (log scale)", tickFormat: "~g" },
+    x: {
+      type: "log",
+      label: "Learning rate (log scale)",
+      tickFormat: "~g",
+      ticks: decadeTicks(groups.map((g) => g[rate]).filter(isFiniteNumber)),
+    },
     y: {
       label: yLabel,
       type: logY ? "log" : "linear",

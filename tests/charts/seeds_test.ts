@@ -75,3 +75,16 @@ Deno.test("lossLineChart labels the marked rates and rules the starting loss", (
   assert.deepEqual(texts(svg, 'g[aria-label="text"]'), ["lr 0.1", "lr 1"]);
   assert.equal(all(svg, 'g[aria-label="rule"] line').length, 1);
 });
+
+Deno.test("seedResultsByRate ticks the learning rate at powers of ten only, so labels never collide", () => {
+  const rows = [1e-4, 2e-4, 1e-3, 0.01, 0.03, 0.1].flatMap((lr) =>
+    [0, 1, 2].map((seed) => ({ lr, seed, accuracy: 0.5 + seed / 100 }))
+  );
+  const doc = parseMarkup(seedResultsByRate(seedStats(rows, ["lr"], "accuracy")).svg);
+  assert.deepEqual(texts(doc, 'g[aria-label="x-axis tick label"]'), [
+    "0.0001",
+    "0.001",
+    "0.01",
+    "0.1",
+  ]);
+});
