@@ -55,6 +55,16 @@ export function isFiniteNumber(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
 }
 
+/** The learning-rate axis: log scale, plain decimals (`0.001`, not `1m`), ticked at powers of ten. */
+export function rateAxis(rates: readonly number[]): Plot.ScaleOptions {
+  return {
+    type: "log",
+    label: "Learning rate (log scale)",
+    tickFormat: "~g",
+    ticks: decadeTicks(rates),
+  };
+}
+
 /**
  * Ticks at the powers of ten that span `values` (positive ones), for a log learning-rate axis: Plot's
  * default 1-2-5 ticks overlap there (0.0001 and 0.0002 side by side).

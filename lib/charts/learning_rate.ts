@@ -6,11 +6,8 @@
  */
 import * as Plot from "@observablehq/plot";
 import { CATEGORY_COLORS, renderPlot } from "./frame.ts";
-import { BASE_PLOT_OPTIONS, type ChartOptions, decadeTicks } from "./_common.ts";
+import { BASE_PLOT_OPTIONS, type ChartOptions, rateAxis } from "./_common.ts";
 import type { Chart } from "../notebook/display.ts";
-
-/** The learning-rate axis: log scale, plain decimals (`0.001`, not `1m`). */
-const RATE_AXIS = { type: "log", label: "Learning rate (log scale)", tickFormat: "~g" } as const;
 
 /** One run's result at one learning rate. */
 export interface RateResult {
@@ -104,13 +101,7 @@ export function resultByRate(
     width,
     height,
     marginRight: 30,
-    // Ticks at powers of ten only: Plot's default 1-2-5 ticks overlap at the small rates.
-    x: {
-      type: "log",
-      label: "Learning rate (log scale)",
-      tickFormat: "~g",
-      ticks: decadeTicks(rows.map((r) => r.learningRate)),
-    },
+    x: rateAxis(rows.map((r) => r.learningRate)),
     y: {
       label: yLabel,
       type: logY ? "log" : "linear",
@@ -238,7 +229,7 @@ export function rangeTestChart(
     width,
     height,
     marginRight: 30,
-    x: RATE_AXIS,
+    x: rateAxis(points.map((p) => p.learningRate)),
     y: { label: "Training loss", grid: true, domain: [0, top] },
     marks: [
       Plot.line(raw, { x: "learningRate", y: "loss", stroke: "#bbb", strokeWidth: 1 }),

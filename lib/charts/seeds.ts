@@ -18,10 +18,10 @@ import {
   BASE_PLOT_OPTIONS,
   capitalize,
   type ChartOptions,
-  decadeTicks,
   isFiniteNumber,
   legendText,
   LOG_TICK_FORMAT,
+  rateAxis,
 } from "./_common.ts";
 
 /** What the band or the error bars span. */
@@ -321,12 +321,7 @@ export function seedResultsByRate(
     width,
     height,
     marginRight: 30,
-    x: {
-      type: "log",
-      label: "Learning rate (log scale)",
-      tickFormat: "~g",
-      ticks: decadeTicks(groups.map((g) => g[rate]).filter(isFiniteNumber)),
-    },
+    x: rateAxis(groups.map((g) => g[rate]).filter(isFiniteNumber)),
     y: {
       label: yLabel,
       type: logY ? "log" : "linear",

@@ -25,6 +25,7 @@ import {
   type Variant,
   variantOptimizer,
   type VariantSummary,
+  variantSummary,
 } from "./runs.ts";
 import { train, type TrainResult } from "./train.ts";
 import type { HistoryRow } from "./history.ts";
@@ -171,16 +172,7 @@ export function variantBatch(
       }), async (i, result, model) => {
         await record(group[i], {
           rows: result.history,
-          summary: {
-            ...summarizeTraining(result),
-            test_accuracy: evaluateModel(model, splits.test).accuracy,
-            extra_test_accuracy: Object.fromEntries(
-              Object.entries(extraTests).map(([name, split]) => [
-                name,
-                evaluateModel(model, split).accuracy,
-              ]),
-            ),
-          },
+          summary: variantSummary(result, model, splits.test, extraTests),
         });
       });
     }

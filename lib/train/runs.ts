@@ -16,7 +16,8 @@ import { rangeError } from "../util/validate.ts";
 import type { LearningRateSchedule } from "./schedules.ts";
 import type { SweepRunResult } from "./sweep.ts";
 import { summarizeTraining, type TrainingSummary } from "./sweep_rows.ts";
-import { ORIGINAL_OPTIMIZER, train } from "./train.ts";
+import { ORIGINAL_OPTIMIZER, train, type TrainResult } from "./train.ts";
+import type * as tf from "@tensorflow/tfjs";
 import type { HistoryRow } from "./history.ts";
 
 /** One run of the learning-rate sweeps (notebook 05). */
@@ -180,18 +181,30 @@ export async function trainVariant(
     });
     return {
       rows: result.history,
-      summary: {
-        ...summarizeTraining(result),
-        test_accuracy: evaluateModel(model, splits.test).accuracy,
-        extra_test_accuracy: Object.fromEntries(
-          Object.entries(extraTests).map(([name, split]) => [
-            name,
-            evaluateModel(model, split).accuracy,
-          ]),
-        ),
-      },
+      summary: variantSummary(result, model, splits.test, extraTests),
     };
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * A variant's summary row: `summarizeTraining`'s, its test accuracy, and its accuracy on each extra
+ * test set (e.g. rotated copies), scored with the trained model.
+ */
+export function variantSummary(
+  result: TrainResult,
+  model: tf.LayersModel,
+  test: Split,
+  extraTests: Record<string, Split>,
+): VariantSummary {
+  return {
+    ...summarizeTraining(result),
+    test_accuracy: evaluateModel(model, test).accuracy,
+    extra_test_accuracy: Object.fromEntries(
+      Object.entries(extraTests).map((
+        [name, split],
+      ) => [name, evaluateModel(model, split).accuracy]),
+    ),
+  };
 }
