@@ -296,14 +296,17 @@ export function seedResultsByRate(
       strokeWidth: 2.5,
       r: 6,
     }),
-    Plot.text(lost, {
-      x: rate,
-      y: () => floor,
-      text: (g: SeedGroup) => `${g.missing}/${g.n + g.missing} ${missingLabel}`,
-      dy: -14,
-      fill: "#d62728",
-      fontSize: 11,
-    }),
+    // One row of labels per series, in its colour, so labels at nearby rates do not overprint.
+    ...(series ? keys : [null]).map((key, i) =>
+      Plot.text(series ? lost.filter((g) => g[series] === key) : lost, {
+        x: rate,
+        y: () => floor,
+        text: (g: SeedGroup) => `${g.missing}/${g.n + g.missing} ${missingLabel}`,
+        dy: -14 - 13 * i,
+        fill: series ? colors[i] : "#d62728",
+        fontSize: 11,
+      })
+    ),
   ];
   const legends: Legend[] = series
     ? [{
