@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TASK_PERMISSIONS } from "../deno_process.ts";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { loadModel, saveModel } from "../../lib/model/checkpoint.ts";
@@ -52,14 +53,9 @@ async function editManifest(dir: string, edit: (json: ModelJson) => void) {
 /** Runs the worker script as its own Deno process and returns its JSON line. */
 function worker(...args: string[]): Promise<Record<string, unknown>> {
   return new Deno.Command(Deno.execPath(), {
-    // The permissions deno task train runs with (no --allow-all: /proc is off limits).
     args: [
       "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-ffi",
+      ...TASK_PERMISSIONS,
       WORKER,
       ...args,
     ],
@@ -409,11 +405,7 @@ Deno.test("a saver killed while holding the folder's lock does not block the nex
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-sys",
-        "--allow-ffi",
+        ...TASK_PERMISSIONS,
         WORKER,
         "hold",
         dir,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TASK_PERMISSIONS } from "../deno_process.ts";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import pl from "nodejs-polars";
@@ -370,11 +371,7 @@ Deno.test("separate processes sharing one sweep never lose a finished run", asyn
     new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-sys",
-        "--allow-ffi",
+        ...TASK_PERMISSIONS,
         worker,
         dir,
         "shared",
