@@ -26,6 +26,23 @@ def read_idx(folder, name):
     return np.frombuffer(data, np.uint8, offset=4 + 4 * rank).reshape(dims)
 
 
+def load_splits(data_dir):
+    """MNIST's 60,000 training images in [0, 1], split 51,000 / 9,000 in a seeded random order
+    (draws from torch's generator: seed it first). Returns x_train, y_train, x_val, y_val."""
+    images = read_idx(data_dir, "train-images-idx3-ubyte")
+    labels = read_idx(data_dir, "train-labels-idx1-ubyte")
+    x = torch.tensor(images.reshape(-1, 784), dtype=torch.float32) / 255
+    y = torch.tensor(labels, dtype=torch.int64)
+    order = torch.randperm(60000)
+    return x[order[9000:]], y[order[9000:]], x[order[:9000]], y[order[:9000]]
+
+
+def original_network():
+    """The original's network: linear1 784→128, ReLU, linear2 128→64, ReLU, linear3 64→10."""
+    return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
+                         nn.Linear(64, 10), nn.LogSoftmax(dim=1))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("data_dir")
@@ -35,15 +52,9 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    images = read_idx(args.data_dir, "train-images-idx3-ubyte")
-    labels = read_idx(args.data_dir, "train-labels-idx1-ubyte")
+    x_train, y_train, _, _ = load_splits(args.data_dir)
     test_images = read_idx(args.data_dir, "t10k-images-idx3-ubyte")
-    x = torch.tensor(images.reshape(-1, 784), dtype=torch.float32) / 255
-    y = torch.tensor(labels, dtype=torch.int64)
-    order = torch.randperm(60000)
-    x_train, y_train = x[order[9000:]], y[order[9000:]]
-    model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
-                          nn.Linear(64, 10), nn.LogSoftmax(dim=1))
+    model = original_network()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
 
     def run(steps=None):

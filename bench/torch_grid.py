@@ -8,10 +8,9 @@ Usage: python3 bench/torch_grid.py DATA_DIR [--epochs E] [--runs N] [--threads N
 import argparse, json, resource, time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_epoch import read_idx
+from torch_epoch import load_splits, original_network
 
 
 def main():
@@ -23,21 +22,14 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    images = read_idx(args.data_dir, "train-images-idx3-ubyte")
-    labels = read_idx(args.data_dir, "train-labels-idx1-ubyte")
-    x = torch.tensor(images.reshape(-1, 784), dtype=torch.float32) / 255
-    y = torch.tensor(labels, dtype=torch.int64)
-    order = torch.randperm(60000)
-    x_train, y_train = x[order[9000:]], y[order[9000:]]
-    x_val, y_val = x[order[:9000]], y[order[:9000]]
+    x_train, y_train, x_val, y_val = load_splits(args.data_dir)
     rates = [0.001 * (0.2 / 0.001) ** (i / (args.runs - 1)) for i in range(args.runs)]
     start = time.perf_counter()
     cpu_start = time.process_time()
     final = []
     for rate in rates:
         torch.manual_seed(0)  # the same initial weights and batch order for every rate
-        model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
-                              nn.Linear(64, 10), nn.LogSoftmax(dim=1))
+        model = original_network()
         optimizer = torch.optim.SGD(model.parameters(), lr=rate, momentum=0.5)
         for _ in range(args.epochs):
             permutation = torch.randperm(len(x_train))
