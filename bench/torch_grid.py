@@ -20,6 +20,8 @@ def main():
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    if args.runs < 2:
+        parser.error(f"cannot space the rates: --runs is {args.runs}, expected at least 2")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     x_train, y_train, x_val, y_val = load_splits(args.data_dir)
