@@ -8,4 +8,3 @@ export const TASK_PERMISSIONS = [
   "--allow-sys",
   "--allow-ffi",
 ] as const;
-

@@ -33,6 +33,7 @@ import {
 } from "./dynamics.ts";
 import { tfEpochDynamics, tfMeasuredStep } from "./dynamics_tf.ts";
 import type { HistoryRow } from "./history.ts";
+import { phrase, positiveInteger, rangeError } from "../util/validate.ts";
 
 /** Progress after one batch, for live displays. */
 export interface BatchInfo {
@@ -161,9 +162,10 @@ export async function train(
     ...options,
   };
   const { validation, augment, learningRateAt, callbacks = {} } = options;
-  checkPositiveInteger("epochs", epochs);
-  checkPositiveInteger("batchSize", batchSize);
-  if (data.count === 0) throw new RangeError("Cannot train on an empty split: it has 0 examples");
+  const where = { action: "train", subject: model.name };
+  positiveInteger(where, "option epochs", epochs);
+  positiveInteger(where, "option batchSize", batchSize);
+  if (data.count === 0) rangeError(where, "the training split", phrase("empty"), "examples");
 
   const backprop = backpropagation(model, { gradients: path, seed });
   const stepper = chooseStep(model, optimizerConfig, backprop, batchSize, seed);
@@ -340,12 +342,6 @@ function chooseStep(
     sync() {},
     dispose: () => optimizer.dispose(),
   };
-}
-
-function checkPositiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Invalid training option ${name}: ${value}, expected a positive integer`);
-  }
 }
 
 /**
