@@ -15,7 +15,6 @@ import type * as tf from "@tensorflow/tfjs";
 import { currentBlas } from "../backend/backend.ts";
 import type { Blas } from "../backend/blas.ts";
 import { jsBlas } from "../backend/js_blas.ts";
-import { createRng, deriveSeed, type Rng } from "../util/random.ts";
 import { typeError } from "../util/validate.ts";
 import {
   backward,
@@ -29,7 +28,7 @@ import {
   type WideNet,
 } from "./grid_step.ts";
 import { dropoutRate, hostTrainable, layerSizes, readWeights, writeWeights } from "./host_step.ts";
-import type { Batch } from "./steps.ts";
+import { type Batch, dropoutStream } from "./steps.ts";
 
 /** A model on the host: what a hand-written training loop reads and changes. */
 export interface HostNetwork {
@@ -96,17 +95,12 @@ export function hostNetwork(model: tf.LayersModel, options: HostNetworkOptions =
   setModelWeights(net, 0, readWeights(model));
   const kernels = { blas, wide: blas };
   const head: HeadResult = { loss: new Float64Array(1), correct: new Int32Array(1) };
-  let rng: Rng = createRng(0);
-  let epoch = 0;
+  const dropoutFor = dropoutStream(seed);
   return {
     parameters: net.params,
     gradients: net.grads,
     backward(batch) {
-      if (batch.epoch !== epoch) {
-        epoch = batch.epoch;
-        rng = createRng(deriveSeed(seed, epoch, 1));
-      }
-      forward(kernels, net, batch.images, batch.size, dropout > 0 ? [rng] : null);
+      forward(kernels, net, batch.images, batch.size, dropout > 0 ? [dropoutFor(batch)] : null);
       lossHead(net, batch.labels, batch.size, head);
       backward(kernels, net, batch.images, batch.size);
       return { loss: head.loss[0], correct: head.correct[0] };

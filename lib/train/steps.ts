@@ -115,6 +115,25 @@ export function* shuffledBatches(split: Split, options: BatchOptions): Generator
 }
 
 /**
+ * The dropout masks' random stream for each batch: one stream per epoch, derived from the seed, so
+ * a run's masks are the same however it is resumed, and every training path (tfjs, host, grid)
+ * draws the same masks.
+ *
+ * @param seed The run's seed.
+ * @returns A function giving the stream for a batch (the same one for every batch of an epoch).
+ */
+export function dropoutStream(seed: number): (batch: Pick<Batch, "epoch">) => Rng {
+  let epoch = -1;
+  let rng: Rng = createRng(0);
+  return (batch) => {
+    if (batch.epoch !== epoch) {
+      [epoch, rng] = [batch.epoch, createRng(deriveSeed(seed, batch.epoch, 1))];
+    }
+    return rng;
+  };
+}
+
+/**
  * The batch's pixels as a `[size, 784]` tensor (inside the caller's `tf.tidy`).
  *
  * @param batch The batch.
@@ -185,16 +204,8 @@ export function backpropagation(
     ? "tape"
     : "dense";
   const compute: GradientFunction = path === "dense" ? denseGradients(model) : tapeGradients(model);
-  // Dropout masks come from one stream per epoch, so a run is the same however it is resumed.
-  let epoch = -1;
-  let rng: Rng = createRng(0);
-  const step = (batch: Batch) => {
-    if (batch.epoch !== epoch) {
-      epoch = batch.epoch;
-      rng = createRng(deriveSeed(seed, epoch, 1));
-    }
-    return compute(batchTensor(batch), batch.labels, rng);
-  };
+  const dropout = dropoutStream(seed);
+  const step = (batch: Batch) => compute(batchTensor(batch), batch.labels, dropout(batch));
   return Object.assign(step, { path }) as Backpropagation;
 }
 

@@ -10,7 +10,6 @@ import type { Split } from "../data/mnist.ts";
 import { createOptimizer, type OptimizerConfig } from "../model/optimizer.ts";
 import { evaluateModel } from "../model/predict.ts";
 import { currentBlas } from "../backend/backend.ts";
-import { createRng, deriveSeed } from "../util/random.ts";
 import { createHostStep, hostTrainable, layerSizes } from "./host_step.ts";
 import { hostNetwork, sgdMomentumStep } from "./host_network.ts";
 import {
@@ -18,6 +17,7 @@ import {
   backpropagation,
   type Batch,
   batchCount,
+  dropoutStream,
   shuffledBatches,
   trainableVariables,
 } from "./steps.ts";
@@ -313,13 +313,17 @@ function chooseStep(
   }
   if (blas !== null) {
     const host = createHostStep(model, config, batchSize, blas);
-    let epoch = 0, rng = createRng(0);
+    const dropout = dropoutStream(seed);
     return {
       step(batch, learningRate, measure = false) {
-        if (batch.epoch !== epoch) {
-          [epoch, rng] = [batch.epoch, createRng(deriveSeed(seed, batch.epoch, 1))];
-        }
-        return host.step(batch.images, batch.labels, batch.size, learningRate, rng, measure);
+        return host.step(
+          batch.images,
+          batch.labels,
+          batch.size,
+          learningRate,
+          dropout(batch),
+          measure,
+        );
       },
       sync: () => host.sync(),
       dispose() {},
