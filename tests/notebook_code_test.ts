@@ -8,6 +8,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { setupBackend } from "../lib/backend/backend.ts";
 import { loadMnist, type Split, takeExamples } from "../lib/data/mnist.ts";
 import { createModel } from "../lib/model/network.ts";
+import type { HistoryRow } from "../lib/train/history.ts";
 import { train } from "../lib/train/train.ts";
 import { projectPath } from "../lib/util/paths.ts";
 import { runCells } from "./notebook_cells.ts";
@@ -57,7 +58,22 @@ const range = (start: number, end: number) =>
 const trainSplit: Split = takeExamples(mnist.train, range(0, 1_000));
 const validation: Split = takeExamples(mnist.train, range(50_000, 50_300));
 
-Deno.test("notebook 03's training loop gives train()'s history for a seed", async () => {
+/**
+ * How far two histories of the same runs are apart: the largest relative loss difference, and the
+ * largest number of examples one epoch classified differently (accuracy gap × split size).
+ */
+function historyGap(a: HistoryRow[], b: HistoryRow[]): { loss: number; examples: number } {
+  assert.deepEqual(a.map((r) => [r.epoch, r.split]), b.map((r) => [r.epoch, r.split]));
+  let loss = 0, examples = 0;
+  a.forEach((row, i) => {
+    const count = row.split === "train" ? trainSplit.count : validation.count;
+    loss = Math.max(loss, Math.abs(row.loss - b[i].loss) / Math.abs(b[i].loss));
+    examples = Math.max(examples, Math.round(Math.abs(row.accuracy - b[i].accuracy) * count));
+  });
+  return { loss, examples };
+}
+
+Deno.test("notebook 03's training loop gives train()'s history for a seed, within float32 rounding", async () => {
   const config = { epochs: 3, batchSize: 64, learningRate: 0.05, momentum: 0.5, seed: 4 };
   const { history, memory } = await runCells(
     "03_training.ipynb",
@@ -75,7 +91,13 @@ Deno.test("notebook 03's training loop gives train()'s history for a seed", asyn
   });
   model.dispose();
   assert.equal(history.length, 6);
-  assert.deepEqual(history, reference.history);
+  const gap = historyGap(history as HistoryRow[], reference.history);
+  // train() fuses the update into the backward pass: the same arithmetic, rounded in another order.
+  assert.ok(gap.loss <= 1e-5, `losses differ by ${gap.loss} (relative), expected at most 1e-5`);
+  assert.ok(
+    gap.examples <= 1,
+    `${gap.examples} examples classified differently, expected at most 1`,
+  );
   // The loop disposes what it makes: the same tensors live after every epoch.
   assert.equal(new Set(memory.map((m) => m.tensors)).size, 1);
   // Another learning rate gives another history, so equality is not vacuous.
@@ -85,5 +107,5 @@ Deno.test("notebook 03's training loop gives train()'s history for a seed", asyn
     { config: { ...config, learningRate: 0.01 }, trainSplit, validation },
     ["history"],
   );
-  assert.notDeepEqual(other.history, reference.history);
+  assert.ok(historyGap(other.history as HistoryRow[], reference.history).loss > 1e-2);
 });

@@ -247,32 +247,6 @@ function kernelView(buffer: Float32Array, net: WideNet, k: number, l: number): F
   return buffer.subarray(start, start + net.sizes[l - 1] * net.sizes[l]);
 }
 
-/**
- * Runs `update` and measures the kernels' gradient norms and how far it moved them, on flat
- * host arrays in the layout of `grid_step.ts` with one model (`hostNetwork`'s).
- *
- * @param sizes Layer widths, inputs first.
- * @param parameters The flat parameters, changed by `update`.
- * @param gradients The flat gradients of this step.
- * @param update The optimizer step.
- * @returns The step's norms.
- */
-export function measureFlatStep(
-  sizes: readonly number[],
-  parameters: Float32Array,
-  gradients: Float32Array,
-  update: () => void,
-): StepNorms {
-  const net = { sizes, models: 1 } as WideNet;
-  const layers = sizes.length - 1;
-  const kernel = (buffer: Float32Array, l: number) => kernelView(buffer, net, 0, l);
-  const before = Array.from({ length: layers }, (_, i) => kernel(parameters, i + 1).slice());
-  const grad = before.map((_, i) => vectorNorm(kernel(gradients, i + 1)));
-  update();
-  const moved = before.map((w, i) => distance(kernel(parameters, i + 1), w));
-  return { grad, update: moved, weight: before.map(vectorNorm) };
-}
-
 /** ‖w‖ of each dense kernel of model k of a wide net. */
 export function wideWeightNorms(net: WideNet, k: number): number[] {
   return net.sizes.slice(1).map((_, i) => vectorNorm(kernelView(net.params, net, k, i + 1)));

@@ -5,9 +5,9 @@
  * `parameters` itself, one number at a time, and `sync()` writes them back into the tfjs model for
  * a validation pass or a checkpoint.
  *
- * `train()` runs these same blocks for SGD with momentum ({@linkcode sgdMomentumStep} is the loop
- * the notebook writes), so a loop built from them gives `train()`'s history to the last bit, at
- * `train()`'s speed: no tfjs kernel runs during an epoch.
+ * `train()` runs the same forward, loss head and backward pass (`grid_step.ts`) with the update
+ * fused into the backward pass, so a loop built from these blocks gives `train()`'s history within
+ * float32 rounding; no tfjs kernel runs during an epoch.
  *
  * @module
  */
@@ -108,40 +108,6 @@ export function hostNetwork(model: tf.LayersModel, options: HostNetworkOptions =
     weightGradients: () => gradientsByWeight(net),
     sync: () => writeWeights(model, getModelWeights(net, 0)),
   };
-}
-
-/**
- * One step of SGD with momentum, PyTorch's rule (`dampening` 0): `v ← μ·v + g`, then
- * `w ← w − lr·v`, element by element.
- *
- * @param parameters `w`, updated in place.
- * @param gradients `g`.
- * @param velocity `v`, the momentum buffer (zeros before the first step), updated in place.
- * @param learningRate `lr`.
- * @param momentum `μ`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const w = new Float32Array([1]), v = new Float32Array([0]);
- * sgdMomentumStep(w, new Float32Array([2]), v, 0.5, 0.9);
- * assert.deepEqual([w[0], v[0]], [0, 2]);
- * ```
- */
-export function sgdMomentumStep(
-  parameters: Float32Array,
-  gradients: Float32Array,
-  velocity: Float32Array,
-  learningRate: number,
-  momentum: number,
-): void {
-  // The notebook's two lines, with the new velocity kept in a register: `Math.fround` is exactly
-  // what storing it in the Float32Array and reading it back gives, so the numbers are the same.
-  for (let i = 0, n = parameters.length; i < n; i++) {
-    const v = Math.fround(momentum * velocity[i] + gradients[i]);
-    velocity[i] = v;
-    parameters[i] = parameters[i] - learningRate * v;
-  }
 }
 
 /** The gradients in tfjs's layout: the first layer's block is stored transposed on the host. */

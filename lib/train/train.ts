@@ -10,8 +10,7 @@ import type { Split } from "../data/mnist.ts";
 import { createOptimizer, type OptimizerConfig } from "../model/optimizer.ts";
 import { evaluateModel } from "../model/predict.ts";
 import { currentBlas } from "../backend/backend.ts";
-import { createHostStep, hostTrainable, layerSizes } from "./host_step.ts";
-import { hostNetwork, sgdMomentumStep } from "./host_network.ts";
+import { createHostStep, hostTrainable } from "./host_step.ts";
 import {
   type Backpropagation,
   backpropagation,
@@ -26,7 +25,6 @@ import {
   type DynamicsOptions,
   type DynamicsStep,
   measuredBatch,
-  measureFlatStep,
   probeOf,
   type StepNorms,
   stepsToMeasure,
@@ -278,9 +276,10 @@ interface Stepper {
 
 /**
  * The fastest step that gives the textbook numbers. On wasm-blas a dense model trains on the host
- * with no tfjs kernel per step: plain SGD with momentum through the same blocks notebook 03 writes
- * out (`hostNetwork`, `sgdMomentumStep`), so the notebook's loop gives this history exactly;
- * other optimizers through the fused host step (`host_step.ts`). Elsewhere, tfjs kernels.
+ * with no tfjs kernel per step (`host_step.ts`): forward, loss head and backward as BLAS calls and
+ * fused loops, SGD's momentum folded into the weight-gradient product. It is notebook 03's loop
+ * (`hostNetwork`, then `v ← μ·v + g`, `w ← w − lr·v`) with the update fused, so the two give the
+ * same history within float32 rounding. Elsewhere, tfjs kernels.
  */
 function chooseStep(
   model: tf.LayersModel,
@@ -290,27 +289,6 @@ function chooseStep(
   seed: number,
 ): Stepper {
   const blas = backprop.path === "dense" && hostTrainable(model) ? currentBlas() : null;
-  const plainSgd = config.kind === "sgd" && !config.nesterov && !config.weightDecay;
-  if (blas !== null && plainSgd) {
-    const net = hostNetwork(model, { batchSize, seed, blas });
-    const sizes = layerSizes(model);
-    const velocity = new Float32Array(net.parameters.length);
-    const momentum = config.momentum ?? 0;
-    return {
-      step(batch, learningRate, measure = false) {
-        const result = net.backward(batch);
-        const update = () =>
-          sgdMomentumStep(net.parameters, net.gradients, velocity, learningRate, momentum);
-        if (!measure) {
-          update();
-          return result;
-        }
-        return { ...result, norms: measureFlatStep(sizes, net.parameters, net.gradients, update) };
-      },
-      sync: () => net.sync(),
-      dispose() {},
-    };
-  }
   if (blas !== null) {
     const host = createHostStep(model, config, batchSize, blas);
     const dropout = dropoutStream(seed);
