@@ -271,14 +271,36 @@ export function forward(
       }
     }
     if (l < layers) {
-      // Branch-free (signs are random, so a branch mispredicts half the time: 5× slower here).
-      const size = rows * wide;
-      for (let i = 0; i < size; i++) {
-        const v = out[i];
-        out[i] = v * +(v > 0);
-      }
+      relu(out, rows * wide);
       if (rngs !== null) applyDropout(net, out, units, rows, rngs);
     }
+  }
+}
+
+/**
+ * `x ← max(x, 0)` on the first `size` floats, on their bits: a float is negative exactly when its
+ * int32 is, so `b & ~(b >> 31)` zeroes negatives (and −0) and keeps the rest. Branch-free, since
+ * signs are random and a branch mispredicts half the time, and in int32 arithmetic, which V8 runs
+ * without converting each float to a double and back (1.5–2× faster than `v * +(v > 0)` here).
+ */
+export function relu(x: Float32Array, size: number): void {
+  const bits = new Int32Array(x.buffer, x.byteOffset, size);
+  for (let i = 0; i < size; i++) {
+    const b = bits[i];
+    bits[i] = b & ~(b >> 31);
+  }
+}
+
+/**
+ * `δ ← δ · [a > 0]` on the first `size` floats, on their bits (see {@linkcode relu}): `a > 0`
+ * exactly when its int32 `b` is positive, i.e. when both `−b` and `~b` have the sign bit set.
+ */
+export function reluBackward(delta: Float32Array, act: Float32Array, size: number): void {
+  const d = new Int32Array(delta.buffer, delta.byteOffset, size);
+  const a = new Int32Array(act.buffer, act.byteOffset, size);
+  for (let i = 0; i < size; i++) {
+    const b = a[i];
+    d[i] &= (-b & ~b) >> 31;
   }
 }
 
@@ -482,8 +504,7 @@ function maskDelta(
   const wide = net.models * units;
   if (net.specs.every((spec) => !(spec.dropout > 0))) {
     // One flat pass (no keep factors): the common case, and twice as fast as the blocked loop.
-    const size = rows * wide;
-    for (let i = 0; i < size; i++) delta[i] *= +(act[i] > 0);
+    reluBackward(delta, act, rows * wide);
     return;
   }
   for (let k = 0; k < net.models; k++) {
