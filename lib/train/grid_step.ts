@@ -246,8 +246,26 @@ export function forward(
     const out = acts[l];
     fillBiases(net, out, l, rows);
     if (l === 1) {
-      // All K first layers at once: [rows × inputs] · [K·units × inputs]ᵀ.
-      wideBlas.sgemm(false, true, rows, wide, inputs, 1, x, inputs, params, inputs, 1, out, wide);
+      // All K first layers at once: [rows × inputs] · [K·units × inputs]ᵀ, over the columns where
+      // some image of the batch has ink (the rest would only add zeros).
+      const [lo, hi] = inkColumns(x, rows, inputs);
+      if (hi > lo) {
+        wideBlas.sgemm(
+          false,
+          true,
+          rows,
+          wide,
+          hi - lo,
+          1,
+          x.subarray(lo),
+          inputs,
+          params.subarray(lo),
+          inputs,
+          1,
+          out,
+          wide,
+        );
+      }
     } else {
       const below = acts[l - 1];
       const ldIn = models * inputs;
@@ -414,22 +432,27 @@ export function backward(
     const delta = deltas[l];
     biasGradients(blas, net, delta, l, rows, grads, beta);
     if (l === 1) {
-      // All K first-layer gradients at once: [rows × K·units]ᵀ · [rows × inputs].
-      wideBlas.sgemm(
-        true,
-        false,
-        wide,
-        inputs,
-        rows,
-        1,
-        delta,
-        wide,
-        x,
-        inputs,
-        beta,
-        grads,
-        inputs,
-      );
+      // All K first-layer gradients at once: [rows × K·units]ᵀ · [rows × inputs], over the inked
+      // columns; elsewhere the gradient is zero, so the buffer only decays (momentum) or clears.
+      const [lo, hi] = inkColumns(x, rows, inputs);
+      if (hi > lo) {
+        wideBlas.sgemm(
+          true,
+          false,
+          wide,
+          hi - lo,
+          rows,
+          1,
+          delta,
+          wide,
+          x.subarray(lo),
+          inputs,
+          beta,
+          grads.subarray(lo),
+          inputs,
+        );
+      }
+      scaleOutside(grads, wide, inputs, Math.min(lo, hi), hi, beta);
       break;
     }
     const below = acts[l - 1];
@@ -469,6 +492,53 @@ export function backward(
       );
     }
     maskDelta(net, belowDelta, below, inputs, rows);
+  }
+}
+
+/**
+ * The columns `[lo, hi)` outside which every one of the `rows` rows of `x` is zero: MNIST digits
+ * sit in the middle of their 28×28 box, so a batch of 64 leaves about the first and last 40
+ * pixels blank, an eighth of the first layer's products. Reads only up to the bounds found so far,
+ * about 85 pixels a row. `[inputs, 0]` when every row is zero.
+ */
+export function inkColumns(x: Float32Array, rows: number, inputs: number): [number, number] {
+  let lo = inputs, hi = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = r * inputs;
+    for (let c = 0; c < lo; c++) {
+      if (x[row + c] !== 0) {
+        lo = c;
+        break;
+      }
+    }
+    for (let c = inputs - 1; c >= hi; c--) {
+      if (x[row + c] !== 0) {
+        hi = c + 1;
+        break;
+      }
+    }
+  }
+  return [lo, hi];
+}
+
+/** `m[u·cols + c] *= scale` for every row u and every column c outside `[lo, hi)`. */
+function scaleOutside(
+  m: Float32Array,
+  rowCount: number,
+  cols: number,
+  lo: number,
+  hi: number,
+  scale: number,
+): void {
+  for (let u = 0; u < rowCount; u++) {
+    const row = u * cols;
+    if (scale === 0) {
+      m.fill(0, row, row + lo);
+      m.fill(0, row + hi, row + cols);
+      continue;
+    }
+    for (let c = row; c < row + lo; c++) m[c] *= scale;
+    for (let c = row + hi; c < row + cols; c++) m[c] *= scale;
   }
 }
 
