@@ -274,8 +274,8 @@ export function measuredWideStep(
 ): (StepNorms | null)[] {
   forward(kernels, net, images, rows, rngs);
   lossHead(net, labels, rows, head);
-  const fused = net.fusedMomentum;
-  net.fusedMomentum = null;
+  const fused = net.fusedMomenta;
+  net.fusedMomenta = null;
   try {
     backward(kernels, net, images, rows);
     const layers = net.sizes.length - 1;
@@ -300,7 +300,7 @@ export function measuredWideStep(
     });
     return norms;
   } finally {
-    net.fusedMomentum = fused;
+    net.fusedMomenta = fused;
   }
 }
 

@@ -9,11 +9,11 @@ import { IMAGE_PIXELS } from "../data/mnist.ts";
 import { createRng, deriveSeed, permutation, type Rng } from "../util/random.ts";
 import {
   backward,
-  clearModel,
   createWideNet,
   forward,
   getModelWeights,
   type HeadResult,
+  keepModels,
   lossHead,
   setModelWeights,
   type StepBlas,
@@ -108,8 +108,11 @@ export async function runSharedPass(
 ): Promise<void> {
   const { sizes, specs, data, validation, batchSize, seed, divergenceLoss } = job;
   const K = specs.length;
-  const net = createWideNet(sizes, specs, batchSize);
-  job.weights.forEach((weights, k) => setModelWeights(net, k, weights));
+  // The wide net holds the running models only: `slots[i]` is the run in its place i. Runs with
+  // the same momentum sit side by side, so the backward pass fuses them in one product.
+  let slots = specs.map((_, k) => k).sort((a, b) => momentumOf(specs[a]) - momentumOf(specs[b]));
+  let net = createWideNet(sizes, slots.map((k) => specs[k]), batchSize);
+  slots.forEach((k, i) => setModelWeights(net, i, job.weights[k]));
   const states = specs.map((_, k) => ({
     epochs: job.epochs[k],
     history: [] as HistoryRow[],
@@ -128,13 +131,17 @@ export async function runSharedPass(
   const batchLabels = new Int32Array(batchSize);
   const head: HeadResult = { loss: new Float64Array(K), correct: new Int32Array(K) };
   const learningRates = new Float64Array(K);
-  const active = new Uint8Array(K);
-  const evaluate = validation ? createEvaluator(kernels, net) : null;
+  const active = new Uint8Array(K).fill(1);
   const probe = job.probe ?? null;
-  const countDead = probe
-    ? wideDeadCounter(kernels, net, { images: probe, rows: probe.length / IMAGE_PIXELS })
-    : null;
+  const helpers = () => ({
+    evaluate: validation ? createEvaluator(kernels, net) : null,
+    countDead: probe
+      ? wideDeadCounter(kernels, net, { images: probe, rows: probe.length / IMAGE_PIXELS })
+      : null,
+  });
+  let { evaluate, countDead } = helpers();
   const measured = measuredBatch(data.count, batchSize);
+  /** The measured batch's norms of this epoch, per run. */
   let norms: (StepNorms | null)[] = [];
   const stepMeasured = stepsToMeasure({
     probe: probe!,
@@ -144,8 +151,7 @@ export async function runSharedPass(
   const finish = async (k: number) => {
     const state = states[k];
     state.done = true;
-    const weights = getModelWeights(net, k);
-    clearModel(net, k);
+    const weights = getModelWeights(net, slots.indexOf(k));
     const { history, diverged, stopped, completed, stepDynamics } = state;
     await hooks.onFinish(k, weights, {
       history,
@@ -155,17 +161,27 @@ export async function runSharedPass(
       stepDynamics,
     });
   };
+  /** Drops finished runs from the wide net. */
+  const compact = () => {
+    const keep = slots.flatMap((k, i) => (states[k].done ? [] : [i]));
+    if (keep.length === slots.length) return;
+    slots = keep.map((i) => slots[i]);
+    if (keep.length === 0) return;
+    net = keepModels(net, keep);
+    ({ evaluate, countDead } = helpers());
+  };
 
-  for (let epoch = 1; epoch <= maxEpochs && states.some((s) => !s.done); epoch++) {
+  for (let epoch = 1; epoch <= maxEpochs && slots.length > 0; epoch++) {
     const epochStart = performance.now();
     const pixels = job.augment ? job.augment(data.images, epoch) : data.images;
     const order = permutation(data.count, createRng(deriveSeed(seed, epoch)));
-    const rngs: (Rng | null)[] | null = anyDropout
-      ? specs.map((s) => (s.dropout > 0 ? createRng(deriveSeed(seed, epoch, 1)) : null))
-      : null;
+    // Every run draws its own masks from the same stream, as it would alone.
+    const runRngs: (Rng | null)[] = specs.map((s) =>
+      anyDropout && s.dropout > 0 ? createRng(deriveSeed(seed, epoch, 1)) : null
+    );
     for (const state of states) state.lossSum = state.correctSum = 0;
     norms = [];
-    for (let b = 0; b < batches && states.some((s) => !s.done); b++) {
+    for (let b = 0; b < batches && slots.length > 0; b++) {
       const indices = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.count));
       const rows = indices.length;
       for (let i = 0; i < rows; i++) {
@@ -177,10 +193,8 @@ export async function runSharedPass(
         batchLabels[i] = data.labels[j];
       }
       const step = (epoch - 1) * batches + b;
-      for (let k = 0; k < K; k++) {
-        active[k] = states[k].done ? 0 : 1;
-        learningRates[k] = job.learningRate(k, step, batches);
-      }
+      slots.forEach((k, i) => (learningRates[i] = job.learningRate(k, step, batches)));
+      const rngs = anyDropout ? slots.map((k) => runRngs[k]) : null;
       const recordStep = countDead !== null && stepMeasured(step);
       if (countDead && (b === measured || recordStep)) {
         const stepNorms = measuredWideStep(
@@ -194,15 +208,14 @@ export async function runSharedPass(
           learningRates,
           active,
         );
-        if (b === measured) norms = stepNorms;
+        if (b === measured) slots.forEach((k, i) => (norms[k] = stepNorms[i]));
         if (recordStep) {
           const dead = countDead();
-          for (let k = 0; k < K; k++) {
-            if (!active[k]) continue;
-            const columns = dynamicsRow(stepNorms[k], wideWeightNorms(net, k), dead[k]);
-            const where = { step: step + 1, epoch, batch: b + 1, loss: head.loss[k] };
+          slots.forEach((k, i) => {
+            const columns = dynamicsRow(stepNorms[i], wideWeightNorms(net, i), dead[i]);
+            const where = { step: step + 1, epoch, batch: b + 1, loss: head.loss[i] };
             states[k].stepDynamics.push({ ...where, ...columns });
-          }
+          });
         }
       } else {
         forward(kernels, net, batchImages, rows, rngs);
@@ -210,25 +223,25 @@ export async function runSharedPass(
         backward(kernels, net, batchImages, rows);
         updateModels(kernels.blas, net, learningRates, active);
       }
-      for (let k = 0; k < K; k++) {
+      let finished = false;
+      for (const [i, k] of slots.entries()) {
         const state = states[k];
-        if (state.done) continue;
-        const loss = head.loss[k];
+        const loss = head.loss[i];
         if (!(loss <= divergenceLoss)) { // NaN fails every comparison
           state.diverged = { epoch, batch: b + 1, loss };
           await finish(k);
+          finished = true;
           continue;
         }
         state.lossSum += loss * rows;
-        state.correctSum += head.correct[k];
+        state.correctSum += head.correct[i];
       }
+      if (finished) compact();
     }
-    const running = states.some((s) => !s.done);
-    const evaluation = running && evaluate && validation ? evaluate(validation) : null;
-    const dead = running && countDead ? countDead() : null;
-    for (let k = 0; k < K; k++) {
+    const evaluation = slots.length > 0 && evaluate && validation ? evaluate(validation) : null;
+    const dead = slots.length > 0 && countDead ? countDead() : null;
+    for (const [i, k] of [...slots.entries()]) {
       const state = states[k];
-      if (state.done) continue;
       const rows: HistoryRow[] = [{
         epoch,
         split: "train",
@@ -236,9 +249,9 @@ export async function runSharedPass(
         accuracy: state.correctSum / data.count,
       }];
       if (dead) {
-        Object.assign(rows[0], dynamicsRow(norms[k] ?? null, wideWeightNorms(net, k), dead[k]));
+        Object.assign(rows[0], dynamicsRow(norms[k] ?? null, wideWeightNorms(net, i), dead[i]));
       }
-      if (evaluation) rows.push({ epoch, split: "validation", ...evaluation[k] });
+      if (evaluation) rows.push({ epoch, split: "validation", ...evaluation[i] });
       state.history.push(...rows);
       state.completed = epoch;
       if (await hooks.onEpoch(k, epoch, rows, (performance.now() - epochStart) / 1000)) {
@@ -246,7 +259,13 @@ export async function runSharedPass(
       }
       if (state.stopped || epoch >= state.epochs) await finish(k);
     }
+    compact();
   }
+}
+
+/** The momentum a model's backward pass folds in (SGD's; 0 for others, which fold none). */
+function momentumOf(spec: WideModelSpec): number {
+  return spec.optimizer.kind === "sgd" ? spec.optimizer.momentum ?? 0 : 0;
 }
 
 /** Validation loss and accuracy of all K models, in chunks of {@linkcode EVAL_ROWS}. */

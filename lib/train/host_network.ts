@@ -89,9 +89,11 @@ export function hostNetwork(model: tf.LayersModel, options: HostNetworkOptions =
     typeError(where, "the model", model.layers.map((l) => l.getClassName()), "a dense stack");
   }
   const dropout = dropoutRate(model);
-  // Momentum 0 keeps the backward pass from folding an update into the gradients.
+  // The loop updates the parameters itself: the backward pass writes plain gradients into
+  // `grads`, folding no momentum in.
   const optimizer = { kind: "sgd", learningRate: 0, momentum: 0 } as const;
   const net = createWideNet(layerSizes(model), [{ optimizer, dropout }], batchSize);
+  net.fusedMomenta = null;
   setModelWeights(net, 0, readWeights(model));
   const kernels = { blas, wide: blas };
   const head: HeadResult = { loss: new Float64Array(1), correct: new Int32Array(1) };

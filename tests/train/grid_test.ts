@@ -155,6 +155,33 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "trainGrid() folds each SGD run's own momentum into its backward pass and drops finished runs, same histories (1e-4)",
+  ignore: !HAS_BLAS,
+  fn: async () => {
+    // Plain SGD only, so the pass fuses: momenta 0, 0.5 and 0.9 side by side (interleaved here,
+    // sorted inside), weight decay, a schedule, dropout; one run ends after an epoch and one
+    // diverges mid-epoch, and the others go on without them.
+    const cases: Case[] = [
+      { label: "momentum 0.9", optimizer: { kind: "sgd", learningRate: 0.01, momentum: 0.9 } },
+      ...CASES.filter(({ optimizer }) => optimizer.kind === "sgd" && !optimizer.nesterov),
+    ];
+    const expected: Awaited<ReturnType<typeof alone>>[] = [];
+    for (const c of cases) expected.push(await alone(c));
+    const runs = runsOf(cases);
+    const results = await trainGrid(runs, small, {
+      epochs: EPOCHS,
+      seed: 3,
+      validation,
+      threads: 1,
+    });
+    cases.forEach((c, i) => assertSameHistory(c.label, results[i], expected[i].result));
+    assert.ok(results.some((r) => r.diverged !== null) && results.some((r) => r.epochs === 1));
+    runs.forEach((run) => run.model.dispose());
+  },
+});
+
 Deno.test("trainGrid() trains apart what cannot share a pass, with the same results", async () => {
   const shift = (images: Float32Array) =>
     images.map((v, i) => (i % 784 < 783 ? images[i + 1] : 0) + 0 * v);
