@@ -48,6 +48,69 @@ export function summaryRows<C extends SweepConfig, R extends object, S extends o
   return result.runs.map(({ run, config, summary }) => ({ run, ...config, ...summary }));
 }
 
+/** What {@linkcode summaryAtEpoch} gives per run: its config and how it stood after that epoch. */
+export type EpochSummary<C> = { run: string } & C & {
+  /** Epochs completed by then (fewer when the run ended earlier). */
+  epochs: number;
+  diverged: boolean;
+  train_loss: number | null;
+  train_accuracy: number | null;
+  val_loss: number | null;
+  val_accuracy: number | null;
+  best_val_accuracy: number | null;
+};
+
+/**
+ * Every run's summary as if it had been trained for `epoch` epochs only: the first epochs of a
+ * longer run at a constant learning rate are a shorter run with the same seed, so a sweep can read
+ * its short runs from a long one instead of training them again. A run counts as diverged when it
+ * diverged in one of those epochs.
+ *
+ * @param result What {@linkcode runSweep} returned: history rows with `epoch`, `split`, `loss`,
+ *   `accuracy`, and summaries with `diverged` and `diverged_epoch`.
+ * @param epoch The epoch to stop at.
+ * @returns `{ run, ...config, epochs, diverged, train_loss, train_accuracy, val_loss,
+ *   val_accuracy, best_val_accuracy }` per run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const row = (epoch: number, split: string, accuracy: number) => ({ epoch, split, loss: 1 - accuracy, accuracy });
+ * const runs = [{
+ *   run: "lr=1", config: { lr: 1 }, seconds: 1,
+ *   rows: [row(1, "train", 0.5), row(1, "validation", 0.6), row(2, "train", 0.7), row(2, "validation", 0.65)],
+ *   summary: { diverged: true, diverged_epoch: 3 },
+ * }];
+ * const [first] = summaryAtEpoch({ runs }, 1);
+ * assert.deepEqual([first.epochs, first.diverged, first.val_accuracy], [1, false, 0.6]);
+ * assert.equal(summaryAtEpoch({ runs }, 3)[0].diverged, true);
+ * ```
+ */
+export function summaryAtEpoch<
+  C extends SweepConfig,
+  R extends { epoch: number; split: string; loss: number; accuracy: number },
+  S extends { diverged_epoch?: number | null },
+>(result: { runs: readonly SweepRun<C, R, S>[] }, epoch: number): EpochSummary<C>[] {
+  return result.runs.map(({ run, config, rows, summary }) => {
+    const upTo = rows.filter((row) => row.epoch <= epoch);
+    const last = (split: string) => upTo.findLast((row) => row.split === split) ?? null;
+    const train = last("train"), validation = last("validation");
+    const accuracies = upTo.filter((row) => row.split === "validation").map((r) => r.accuracy);
+    const divergedEpoch = summary.diverged ? summary.diverged_epoch ?? null : null;
+    return {
+      run,
+      ...config,
+      epochs: train?.epoch ?? 0,
+      diverged: divergedEpoch !== null && divergedEpoch <= epoch,
+      train_loss: train?.loss ?? null,
+      train_accuracy: train?.accuracy ?? null,
+      val_loss: validation?.loss ?? null,
+      val_accuracy: validation?.accuracy ?? null,
+      best_val_accuracy: accuracies.length ? Math.max(...accuracies) : null,
+    };
+  });
+}
+
 /** The sweep summary row of a `train()` result; snake_case keys, as table columns. */
 export type TrainingSummary = {
   /** Epochs completed. */

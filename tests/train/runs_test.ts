@@ -12,7 +12,7 @@ import {
   variantOptimizer,
 } from "../../lib/train/runs.ts";
 import { runSweep } from "../../lib/train/sweep.ts";
-import { historyRows, summaryRows } from "../../lib/train/sweep_rows.ts";
+import { historyRows, summaryAtEpoch, summaryRows } from "../../lib/train/sweep_rows.ts";
 import { train, type TrainOptions } from "../../lib/train/train.ts";
 import { projectPath } from "../../lib/util/paths.ts";
 
@@ -160,6 +160,40 @@ Deno.test("a sweep of trainVariant() keeps each extra test set's accuracy by nam
     const cached = summaryRows(await sweep());
     assert.deepEqual(Object.keys(fresh[0].extra_test_accuracy), ["first half"]);
     assert.deepEqual(cached, fresh);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("summaryAtEpoch() of a long run gives what the short run gives, divergence included", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const sweep = (epoch_budget: number) =>
+      runSweep(
+        `budget_${epoch_budget}`,
+        [0.05, 0.3, 40].map((learning_rate) => ({ learning_rate, momentum: 0.5, epoch_budget })),
+        (run) => trainRun(run, splits),
+        { dir },
+      );
+    const short = summaryRows(await sweep(2));
+    const long = await sweep(4);
+    const early = summaryAtEpoch(long, 2);
+    assert.ok(short[2].diverged && early[2].diverged, "lr 40 diverges in both");
+    assert.ok(!summaryAtEpoch(long, 0)[2].diverged, "not before it starts");
+    for (const [i, row] of early.entries()) {
+      assert.equal(row.learning_rate, short[i].learning_rate);
+      assert.equal(row.diverged, short[i].diverged);
+      assert.equal(row.epochs, short[i].epochs);
+      for (const key of ["train_loss", "val_loss", "val_accuracy", "best_val_accuracy"] as const) {
+        const [got, want] = [row[key], short[i][key]];
+        assert.ok(
+          got === want || Math.abs(got! - want!) <= 1e-5,
+          `lr ${row.learning_rate} ${key}: ${got} vs ${want}`,
+        );
+      }
+    }
+    // The long run did move on: its last epoch is not its second.
+    assert.notEqual(summaryRows(long)[0].val_loss, early[0].val_loss);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
