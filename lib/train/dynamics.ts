@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { simdArrays } from "../backend/simd.ts";
 import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
 import { positiveInteger, typeError } from "../util/validate.ts";
 import {
@@ -313,9 +314,10 @@ const PROBE_CHUNK = 256;
  */
 export function wideDeadCounter(kernels: StepBlas, net: WideNet, probe: Probe): () => number[][] {
   const chunk = Math.min(PROBE_CHUNK, probe.rows);
-  const acts = net.acts.map((a, l) =>
-    l === 0 ? a : new Float32Array(chunk * net.models * net.sizes[l])
-  );
+  const acts = [
+    net.acts[0],
+    ...simdArrays(net.sizes.slice(1).map((units) => chunk * net.models * units)),
+  ];
   const hidden = net.sizes.length - 2;
   return () => {
     const alive = Array.from(

@@ -6,6 +6,7 @@
  * @module
  */
 import { IMAGE_PIXELS } from "../data/mnist.ts";
+import { simdArrays } from "../backend/simd.ts";
 import { createRng, deriveSeed, permutation, type Rng } from "../util/random.ts";
 import {
   backward,
@@ -270,10 +271,10 @@ function momentumOf(spec: WideModelSpec): number {
 
 /** Validation loss and accuracy of all K models, in chunks of {@linkcode EVAL_ROWS}. */
 function createEvaluator(kernels: StepBlas, net: WideNet) {
-  const acts = net.acts.map((
-    a,
-    l,
-  ) => (l === 0 ? a : new Float32Array(EVAL_ROWS * net.models * net.sizes[l])));
+  const acts = [
+    net.acts[0],
+    ...simdArrays(net.sizes.slice(1).map((units) => EVAL_ROWS * net.models * units)),
+  ];
   const head: HeadResult = {
     loss: new Float64Array(net.models),
     correct: new Int32Array(net.models),

@@ -17,6 +17,7 @@
  * @module
  */
 import type { Blas } from "../backend/blas.ts";
+import { simdArrays, simdRelu, simdReluBackward } from "../backend/simd.ts";
 import type { OptimizerConfig } from "../model/optimizer.ts";
 
 /** The libraries a step calls: `wide` for the two all-model products, `blas` for the rest. */
@@ -64,6 +65,8 @@ export interface WideNet {
    * (Adam, Nesterov), and the gradients go to `grads`.
    */
   fusedMomenta: Float64Array | null;
+  /** The inked columns of the last batch {@linkcode forward} saw, for its backward pass. */
+  inked: { x: Float32Array | null; rows: number; columns: [number, number] };
   /** `maxRows` ones, and room for one layer's bias sums (sgemv's operands). */
   ones: Float32Array;
   biasSums: Float32Array;
@@ -128,12 +131,11 @@ export function createWideNet(
   const models = specs.length;
   const total = models * parameterCount(sizes);
   const adam = specs.some((s) => s.optimizer.kind === "adam");
-  const acts: Float32Array[] = [new Float32Array(0)];
-  const deltas: Float32Array[] = [new Float32Array(0)];
-  for (let l = 1; l < sizes.length; l++) {
-    acts.push(new Float32Array(maxRows * models * sizes[l]));
-    deltas.push(new Float32Array(maxRows * models * sizes[l]));
-  }
+  // Activations and deltas in one wasm memory, where ReLU and its backward run as SIMD loops.
+  const layerFloats = sizes.slice(1).map((units) => maxRows * models * units);
+  const buffers = simdArrays([...layerFloats, ...layerFloats]);
+  const acts = [new Float32Array(0), ...buffers.slice(0, layerFloats.length)];
+  const deltas = [new Float32Array(0), ...buffers.slice(layerFloats.length)];
   return {
     sizes,
     models,
@@ -147,6 +149,7 @@ export function createWideNet(
     acts,
     deltas,
     fusedMomenta: fusedMomenta(specs),
+    inked: { x: null, rows: 0, columns: [0, 0] },
     ones: new Float32Array(maxRows).fill(1),
     biasSums: new Float32Array(models * Math.max(...sizes.slice(1))),
   };
@@ -264,6 +267,7 @@ export function forward(
       // All K first layers at once: [rows × inputs] · [K·units × inputs]ᵀ, over the columns where
       // some image of the batch has ink (the rest would only add zeros).
       const [lo, hi] = inkColumns(x, rows, inputs);
+      if (acts === net.acts) net.inked = { x, rows, columns: [lo, hi] };
       if (hi > lo) {
         wideBlas.sgemm(
           false,
@@ -311,12 +315,15 @@ export function forward(
 }
 
 /**
- * `x ← max(x, 0)` on the first `size` floats, on their bits: a float is negative exactly when its
- * int32 is, so `b & ~(b >> 31)` zeroes negatives (and −0) and keeps the rest. Branch-free, since
- * signs are random and a branch mispredicts half the time, and in int32 arithmetic, which V8 runs
- * without converting each float to a double and back (1.5–2× faster than `v * +(v > 0)` here).
+ * `x ← max(x, 0)` on the first `size` floats: four at a time with wasm SIMD when `x` lives in a
+ * wasm memory (`simdArrays`, as a wide net's activations do), else on their bits: a float is
+ * negative exactly when its int32 is, so `b & ~(b >> 31)` zeroes negatives (and −0) and keeps the
+ * rest. Branch-free, since signs are random and a branch mispredicts half the time, and in int32
+ * arithmetic, which V8 runs without converting each float to a double and back (1.5–2× faster
+ * than `v * +(v > 0)`; the SIMD loop is about 5× faster again).
  */
 export function relu(x: Float32Array, size: number): void {
+  if (simdRelu(x, size)) return;
   const bits = new Int32Array(x.buffer, x.byteOffset, size);
   for (let i = 0; i < size; i++) {
     const b = bits[i];
@@ -325,10 +332,12 @@ export function relu(x: Float32Array, size: number): void {
 }
 
 /**
- * `δ ← δ · [a > 0]` on the first `size` floats, on their bits (see {@linkcode relu}): `a > 0`
- * exactly when its int32 `b` is positive, i.e. when both `−b` and `~b` have the sign bit set.
+ * `δ ← δ · [a > 0]` on the first `size` floats, with SIMD or on their bits (see
+ * {@linkcode relu}): `a > 0` exactly when its int32 `b` is positive, i.e. when both `−b` and `~b`
+ * have the sign bit set.
  */
 export function reluBackward(delta: Float32Array, act: Float32Array, size: number): void {
+  if (simdReluBackward(delta, act, size)) return;
   const d = new Int32Array(delta.buffer, delta.byteOffset, size);
   const a = new Int32Array(act.buffer, act.byteOffset, size);
   for (let i = 0; i < size; i++) {
@@ -450,7 +459,10 @@ export function backward(
       // The first-layer gradients of each run of models with the same momentum at once:
       // [rows × n·units]ᵀ · [rows × inputs], over the inked columns; elsewhere the gradient is
       // zero, so the buffer only decays (momentum) or clears.
-      const [lo, hi] = inkColumns(x, rows, inputs);
+      const { inked } = net;
+      const [lo, hi] = inked.x === x && inked.rows === rows
+        ? inked.columns
+        : inkColumns(x, rows, inputs);
       for (let first = 0, end = 1; first < models; first = end, end = first + 1) {
         const beta = betas[first];
         while (end < models && betas[end] === beta) end++;
