@@ -41,6 +41,7 @@ import {
 import type { HistoryRow } from "./history.ts";
 import { type DynamicsOptions, probeOf } from "./dynamics.ts";
 import { dropoutRate, hostTrainable, layerSizes, readWeights, writeWeights } from "./host_step.ts";
+import { inkOrder, inPixelOrder } from "./pixel_order.ts";
 
 /** One configuration of a grid: a model (its initial weights, e.g. by seed) and how to train it. */
 export interface GridRun {
@@ -245,20 +246,27 @@ function passJob(group: number[], runs: readonly GridRun[], data: Split, setting
     optimizer: run.optimizer ?? ORIGINAL_OPTIMIZER,
     dropout: dropoutRate(run.model),
   }));
+  // Unless the images change every epoch (augmentation), the pass sees them in ink order.
+  const augment = members[0].augment;
+  const order = augment === undefined ? inkOrder(data.images) : null;
+  const ordered = <S extends PassData>(split: S): S =>
+    order === null ? split : { ...split, images: inPixelOrder(split.images, order) };
+  const probe = settings.dynamics ? probeOf(settings.dynamics, "train grid").images : null;
   const job: PassJob = {
     sizes: layerSizes(members[0].model),
     specs,
     weights: members.map((run) => readWeights(run.model)),
-    data,
-    validation: settings.validation ?? null,
+    data: ordered(data),
+    validation: settings.validation ? ordered(settings.validation) : null,
+    pixelOrder: order,
     batchSize: settings.batchSize,
     seed: settings.seed,
     epochs: members.map((run) => run.epochs ?? settings.epochs),
     divergenceLoss: settings.divergenceLoss,
     learningRate: (k, step, batches) =>
       members[k].learningRateAt?.(step, batches) ?? specs[k].optimizer.learningRate,
-    augment: members[0].augment,
-    probe: settings.dynamics ? probeOf(settings.dynamics, "train grid").images : null,
+    augment,
+    probe: probe && order ? inPixelOrder(probe, order) : probe,
     probeEvery: settings.dynamics?.every,
     probeUntil: settings.dynamics?.until,
   };
@@ -362,8 +370,11 @@ async function trainInWorkers(
 ): Promise<void> {
   const library = threadedBlas()!;
   const share = (split: PassData): PassData => {
-    const images = new Float32Array(new SharedArrayBuffer(split.images.byteLength));
-    images.set(split.images);
+    const shared = (x: Float32Array) => x.buffer instanceof SharedArrayBuffer;
+    const images = shared(split.images)
+      ? split.images
+      : new Float32Array(new SharedArrayBuffer(split.images.byteLength));
+    if (images !== split.images) images.set(split.images);
     const labels = new Uint8Array(new SharedArrayBuffer(split.labels.byteLength));
     labels.set(split.labels);
     return { images, labels, count: split.count };
@@ -402,6 +413,7 @@ async function trainInWorkers(
       epochs: part.epochs,
       divergenceLoss: part.divergenceLoss,
       probe: part.probe,
+      pixelOrder: part.pixelOrder,
       probeEvery: part.probeEvery,
       probeUntil: part.probeUntil,
       learningRates: members.map((k) =>

@@ -62,6 +62,11 @@ export interface PassJob {
   learningRate: (k: number, step: number, stepsPerEpoch: number) => number;
   /** Training images of an epoch (augmentation), shared by all models. */
   augment?: (images: Float32Array, epoch: number) => Float32Array;
+  /**
+   * The order the pixels of `data`, `validation` and `probe` are in (`inkOrder`), which the first
+   * layer's weights then follow; absent for the images' own order.
+   */
+  pixelOrder?: Int32Array | null;
   /** Pixels of the dynamics probe (`rows × 784`), or `null` to record no dynamics. */
   probe?: Float32Array | null;
   /** With a probe: also measure every `probeEvery`-th step up to step `probeUntil` (1-based). */
@@ -112,7 +117,7 @@ export async function runSharedPass(
   // The wide net holds the running models only: `slots[i]` is the run in its place i. Runs with
   // the same momentum sit side by side, so the backward pass fuses them in one product.
   let slots = specs.map((_, k) => k).sort((a, b) => momentumOf(specs[a]) - momentumOf(specs[b]));
-  let net = createWideNet(sizes, slots.map((k) => specs[k]), batchSize);
+  let net = createWideNet(sizes, slots.map((k) => specs[k]), batchSize, job.pixelOrder ?? null);
   slots.forEach((k, i) => setModelWeights(net, i, job.weights[k]));
   const states = specs.map((_, k) => ({
     epochs: job.epochs[k],

@@ -65,6 +65,12 @@ export interface WideNet {
    * (Adam, Nesterov), and the gradients go to `grads`.
    */
   fusedMomenta: Float64Array | null;
+  /**
+   * The order of the first layer's inputs, `null` for their own: with an order (`inkOrder`),
+   * column q of every first-layer block is input `pixelOrder[q]`, and every `x` given to
+   * {@linkcode forward} must hold its pixels in that order (`inPixelOrder`).
+   */
+  pixelOrder: Int32Array | null;
   /** The inked columns of the last batch {@linkcode forward} saw, for its backward pass. */
   inked: { x: Float32Array | null; rows: number; columns: [number, number] };
   /** `maxRows` ones, and room for one layer's bias sums (sgemv's operands). */
@@ -121,12 +127,14 @@ function segments(net: WideNet, k: number): [start: number, length: number][] {
  * @param sizes Layer widths, inputs first.
  * @param specs One entry per model.
  * @param maxRows Largest batch.
+ * @param pixelOrder The order of the first layer's inputs (see {@linkcode WideNet.pixelOrder}).
  * @returns The buffers.
  */
 export function createWideNet(
   sizes: readonly number[],
   specs: readonly WideModelSpec[],
   maxRows: number,
+  pixelOrder: Int32Array | null = null,
 ): WideNet {
   const models = specs.length;
   const total = models * parameterCount(sizes);
@@ -149,6 +157,7 @@ export function createWideNet(
     acts,
     deltas,
     fusedMomenta: fusedMomenta(specs),
+    pixelOrder,
     inked: { x: null, rows: 0, columns: [0, 0] },
     ones: new Float32Array(maxRows).fill(1),
     biasSums: new Float32Array(models * Math.max(...sizes.slice(1))),
@@ -178,8 +187,15 @@ export function setModelWeights(
   for (let l = 1; l < sizes.length; l++) {
     const { kernel, bias } = layers[l - 1];
     const slot = layerSlot(net, k, l);
-    if (l === 1) transposeInto(kernel, sizes[0], sizes[1], params, slot.kernel);
-    else params.set(kernel, slot.kernel);
+    if (l === 1) {
+      // Column q of model k's block holds input pixelOrder[q] (or q), unit by unit.
+      const [inputs, units] = [sizes[0], sizes[1]];
+      const order = net.pixelOrder;
+      for (let u = 0; u < units; u++) {
+        const row = slot.kernel + u * inputs;
+        for (let q = 0; q < inputs; q++) params[row + q] = kernel[(order?.[q] ?? q) * units + u];
+      }
+    } else params.set(kernel, slot.kernel);
     params.set(bias, slot.bias);
   }
 }
@@ -196,13 +212,11 @@ export function getModelWeights(
     const [inputs, units] = [sizes[l - 1], sizes[l]];
     const kernel = new Float32Array(inputs * units);
     if (l === 1) {
-      transposeInto(
-        params.subarray(slot.kernel, slot.kernel + inputs * units),
-        units,
-        inputs,
-        kernel,
-        0,
-      );
+      const order = net.pixelOrder;
+      for (let u = 0; u < units; u++) {
+        const row = slot.kernel + u * inputs;
+        for (let q = 0; q < inputs; q++) kernel[(order?.[q] ?? q) * units + u] = params[row + q];
+      }
     } else kernel.set(params.subarray(slot.kernel, slot.kernel + inputs * units));
     layers.push({ kernel, bias: params.slice(slot.bias, slot.bias + units) });
   }
@@ -215,7 +229,7 @@ export function getModelWeights(
  * becomes model i.
  */
 export function keepModels(net: WideNet, keep: readonly number[]): WideNet {
-  const kept = createWideNet(net.sizes, keep.map((k) => net.specs[k]), net.maxRows);
+  const kept = createWideNet(net.sizes, keep.map((k) => net.specs[k]), net.maxRows, net.pixelOrder);
   keep.forEach((k, i) => {
     const to = segments(kept, i);
     segments(net, k).forEach(([start, length], s) => {
@@ -228,19 +242,6 @@ export function keepModels(net: WideNet, keep: readonly number[]): WideNet {
     kept.adamSteps[i] = net.adamSteps[k];
   });
   return kept;
-}
-
-/** `out[offset + c·rows + r] = m[r·cols + c]`: writes the `cols × rows` transpose of `m`. */
-function transposeInto(
-  m: Float32Array,
-  rows: number,
-  cols: number,
-  out: Float32Array,
-  offset: number,
-) {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[offset + c * rows + r] = m[r * cols + c];
-  }
 }
 
 /**

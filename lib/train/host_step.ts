@@ -111,6 +111,8 @@ export interface HostStep {
  * @param optimizer The optimizer (its state lives with the step).
  * @param batchSize Largest batch.
  * @param blas The BLAS library to call.
+ * @param pixelOrder The order the images given to `step` hold their pixels in (`inkOrder`);
+ *   default their own.
  * @returns The step.
  */
 export function createHostStep(
@@ -118,9 +120,10 @@ export function createHostStep(
   optimizer: OptimizerConfig,
   batchSize: number,
   blas: Blas,
+  pixelOrder: Int32Array | null = null,
 ): HostStep {
   const dropout = dropoutRate(model);
-  const net = createWideNet(layerSizes(model), [{ optimizer, dropout }], batchSize);
+  const net = createWideNet(layerSizes(model), [{ optimizer, dropout }], batchSize, pixelOrder);
   setModelWeights(net, 0, readWeights(model));
   const kernels = { blas, wide: blas };
   const head: HeadResult = { loss: new Float64Array(1), correct: new Int32Array(1) };

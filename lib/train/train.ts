@@ -11,6 +11,7 @@ import { createOptimizer, type OptimizerConfig } from "../model/optimizer.ts";
 import { evaluateModel } from "../model/predict.ts";
 import { currentBlas } from "../backend/backend.ts";
 import { createHostStep, hostTrainable } from "./host_step.ts";
+import { inkOrder, inPixelOrder } from "./pixel_order.ts";
 import {
   type Backpropagation,
   backpropagation,
@@ -166,7 +167,14 @@ export async function train(
   if (data.count === 0) rangeError(where, "the training split", phrase("empty"), "examples");
 
   const backprop = backpropagation(model, { gradients: path, seed });
-  const stepper = chooseStep(model, optimizerConfig, backprop, batchSize, seed);
+  const stepper = chooseStep(
+    model,
+    optimizerConfig,
+    backprop,
+    batchSize,
+    seed,
+    augment ? null : data.images,
+  );
   const batches = batchCount(data.count, batchSize);
   const history: HistoryRow[] = [];
   const start = performance.now();
@@ -184,7 +192,7 @@ export async function train(
   try {
     for (let epoch = 1; epoch <= epochs && !diverged && !stopped; epoch++) {
       const epochStart = performance.now();
-      const images = augment ? augment(data.images, epoch) : data.images;
+      const images = stepper.images(augment ? augment(data.images, epoch) : data.images);
       let lossSum = 0, correctSum = 0;
       norms = null;
       for (const batch of shuffledBatches(data, { epoch, batchSize, seed, images })) {
@@ -263,6 +271,8 @@ export async function train(
 
 /** One training step on a batch, wherever the weights live, and the way back into the model. */
 interface Stepper {
+  /** The epoch's images as this step wants them (in the host step's pixel order). */
+  images(epochImages: Float32Array): Float32Array;
   /** With `measure`, also the step's kernel norms (issue 14's dynamics). */
   step(
     batch: Batch,
@@ -287,12 +297,16 @@ function chooseStep(
   backprop: Backpropagation,
   batchSize: number,
   seed: number,
+  fixedImages: Float32Array | null,
 ): Stepper {
   const blas = backprop.path === "dense" && hostTrainable(model) ? currentBlas() : null;
   if (blas !== null) {
-    const host = createHostStep(model, config, batchSize, blas);
+    // Images that stay the same every epoch are seen in ink order (`pixel_order.ts`).
+    const order = fixedImages === null ? null : inkOrder(fixedImages);
+    const host = createHostStep(model, config, batchSize, blas, order);
     const dropout = dropoutStream(seed);
     return {
+      images: (epochImages) => (order === null ? epochImages : inPixelOrder(epochImages, order)),
       step(batch, learningRate, measure = false) {
         return host.step(
           batch.images,
@@ -310,6 +324,7 @@ function chooseStep(
   const optimizer = createOptimizer(config);
   const weights = trainableVariables(model);
   return {
+    images: (epochImages) => epochImages,
     step(batch, learningRate, measure = false) {
       let norms: StepNorms | undefined;
       const result = tf.tidy(() => {
