@@ -55,6 +55,12 @@ export interface GridRun {
   epochs?: number;
   /** Training images per epoch (augmentation); runs with the same function share a pass. */
   augment?: (images: Float32Array, epoch: number) => Float32Array;
+  /**
+   * Seed of this run's batch order and dropout masks; default the grid's `seed`. Runs with
+   * different seeds cannot share a pass: each seed's runs form a pass of their own, and the
+   * passes are spread over the workers together, so no core waits for another seed's pass.
+   */
+  seed?: number;
 }
 
 /** Options shared by every run of a grid (those of `train()` that fix the data order). */
@@ -63,7 +69,7 @@ export interface TrainGridOptions {
   epochs?: number;
   /** Examples per step. Default 64. */
   batchSize?: number;
-  /** Seed of the batch order and dropout masks, shared by all runs. Default 0. */
+  /** Seed of the batch order and dropout masks of every run that does not say. Default 0. */
   seed?: number;
   /** Data evaluated after every epoch, for every run. */
   validation?: Split;
@@ -171,21 +177,25 @@ export async function trainGrid(
   const blas = options.blas === undefined ? currentBlas() : options.blas;
   const start = performance.now();
   const results: GridResult[] = new Array(runs.length);
-  for (const group of shareGroups(runs, blas)) {
-    if (blas === null || group.length === 1 && !canShare(runs[group[0]])) {
-      for (const i of group) {
-        results[i] = await trainAlone(runs[i], i, data, settings, start);
-        await options.onRunEnd?.(i, results[i]);
-      }
-      continue;
+  const groups = shareGroups(runs, blas, settings.seed);
+  const passes = blas === null ? [] : groups.filter((g) => g.length > 1 || canShare(runs[g[0]]));
+  if (blas !== null && passes.length > 0) {
+    await trainSideBySide(blas, passes, runs, data, settings, start, results);
+  }
+  for (const group of groups.filter((g) => !passes.includes(g))) {
+    for (const i of group) {
+      results[i] = await trainAlone(runs[i], i, data, settings, start);
+      await options.onRunEnd?.(i, results[i]);
     }
-    await trainSideBySide(blas, group, runs, data, settings, start, results);
   }
   return results;
 }
 
-/** Indices of runs that can share a pass (same augmentation, dense model of the same shape). */
-function shareGroups(runs: readonly GridRun[], blas: Blas | null): number[][] {
+/**
+ * Indices of runs that can share a pass (same seed and augmentation, dense model of the same
+ * shape), in order of first appearance; runs that cannot share alone.
+ */
+function shareGroups(runs: readonly GridRun[], blas: Blas | null, seed: number): number[][] {
   const groups = new Map<unknown, Map<string, number[]>>();
   const alone: number[][] = [];
   runs.forEach((run, i) => {
@@ -193,12 +203,12 @@ function shareGroups(runs: readonly GridRun[], blas: Blas | null): number[][] {
       alone.push([i]);
       return;
     }
-    const byShape = groups.get(run.augment) ?? new Map<string, number[]>();
-    groups.set(run.augment, byShape);
-    const key = layerSizes(run.model).join("-");
-    byShape.set(key, [...(byShape.get(key) ?? []), i]);
+    const byKey = groups.get(run.augment) ?? new Map<string, number[]>();
+    groups.set(run.augment, byKey);
+    const key = `${run.seed ?? seed}/${layerSizes(run.model).join("-")}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), i]);
   });
-  const shared = [...groups.values()].flatMap((byShape) => [...byShape.values()]);
+  const shared = [...groups.values()].flatMap((byKey) => [...byKey.values()]);
   return [...shared, ...alone];
 }
 
@@ -223,7 +233,7 @@ async function trainAlone(
   const result = await train(run.model, data, {
     epochs: run.epochs ?? settings.epochs,
     batchSize: settings.batchSize,
-    seed: settings.seed,
+    seed: run.seed ?? settings.seed,
     optimizer: run.optimizer ?? ORIGINAL_OPTIMIZER,
     learningRateAt: run.learningRateAt,
     validation: settings.validation,
@@ -260,7 +270,7 @@ function passJob(group: number[], runs: readonly GridRun[], data: Split, setting
     validation: settings.validation ? ordered(settings.validation) : null,
     pixelOrder: order,
     batchSize: settings.batchSize,
-    seed: settings.seed,
+    seed: members[0].seed ?? settings.seed,
     epochs: members.map((run) => run.epochs ?? settings.epochs),
     divergenceLoss: settings.divergenceLoss,
     learningRate: (k, step, batches) =>
@@ -311,33 +321,45 @@ function mainHooks(
   };
 }
 
+/**
+ * Trains each group's runs as one pass: split over workers when they pay (every pass that does not
+ * augment goes into one queue the workers share), else one pass after another in this thread.
+ */
 async function trainSideBySide(
   blas: Blas,
-  group: number[],
+  groups: number[][],
   runs: readonly GridRun[],
   data: Split,
   settings: Settings,
   start: number,
   results: GridResult[],
 ): Promise<void> {
-  const job = passJob(group, runs, data, settings);
-  const workers = chooseWorkers(job, settings.workers ?? "auto");
+  const jobs = groups.map((group) => passJob(group, runs, data, settings));
+  const pooled = jobs.flatMap((job, g) => (job.augment === undefined ? [g] : []));
+  const workers = chooseWorkers(pooled.map((g) => jobs[g]), settings.workers ?? "auto");
   if (workers > 1) {
-    await trainInWorkers(workers, group, runs, job, settings, start, results);
-    return;
+    await trainInWorkers(workers, pooled.map((g) => groups[g]), runs, pooled.map((g) => jobs[g]), {
+      settings,
+      start,
+      results,
+    });
   }
-  const threadsBefore = threadedBlas()?.info.threads ?? 1;
-  const wide = chooseWideBlas(blas, job, settings.threads ?? "auto");
-  const threads = wide === blas ? 1 : wide.info.threads ?? 1;
-  const how = { sharedWith: group.length, threads, workers: 1 };
-  try {
-    await runSharedPass(
-      { blas, wide },
-      job,
-      mainHooks(group, runs, job, settings, start, results, how),
-    );
-  } finally {
-    if (wide !== blas) wide.setThreads(threadsBefore);
+  for (const [g, job] of jobs.entries()) {
+    if (workers > 1 && pooled.includes(g)) continue;
+    const group = groups[g];
+    const threadsBefore = threadedBlas()?.info.threads ?? 1;
+    const wide = chooseWideBlas(blas, job, settings.threads ?? "auto");
+    const threads = wide === blas ? 1 : wide.info.threads ?? 1;
+    const how = { sharedWith: group.length, threads, workers: 1 };
+    try {
+      await runSharedPass(
+        { blas, wide },
+        job,
+        mainHooks(group, runs, job, settings, start, results, how),
+      );
+    } finally {
+      if (wide !== blas) wide.setThreads(threadsBefore);
+    }
   }
 }
 
@@ -345,31 +367,37 @@ async function trainSideBySide(
 const STEP_SECONDS = 0.0004;
 
 /** How many workers to split a pass over (see {@linkcode TrainGridOptions.workers}). */
-function chooseWorkers(job: PassJob, workers: number | "auto"): number {
+function chooseWorkers(jobs: readonly PassJob[], workers: number | "auto"): number {
   const cores = navigator.hardwareConcurrency ?? 1;
-  const runs = job.specs.length;
-  if (job.augment !== undefined || runs < 2 || threadedBlas() === null) return 1;
+  const runs = jobs.reduce((sum, job) => sum + job.specs.length, 0);
+  if (runs < 2 || threadedBlas() === null) return 1;
   if (workers !== "auto") return Math.min(workers, runs);
-  const steps = Math.max(...job.epochs) * Math.ceil(job.data.count / job.batchSize);
-  if (cores < 2 || runs * steps * STEP_SECONDS < 5) return 1;
-  return otherCoresFree(threadedBlas()!, job, cores) ? Math.min(cores, runs) : 1;
+  const seconds = jobs.reduce(
+    (sum, job) =>
+      sum + job.epochs.reduce((a, e) => a + e, 0) * Math.ceil(job.data.count / job.batchSize),
+    0,
+  ) * STEP_SECONDS;
+  if (cores < 2 || seconds < 5) return 1;
+  return otherCoresFree(threadedBlas()!, jobs[0], cores) ? Math.min(cores, runs) : 1;
 }
 
 /**
- * Splits the runs of a pass over workers (each a pass of its own on a threaded OpenBLAS with one
- * thread), the data shared, not copied per worker; learning rates cross as tables.
+ * Splits the runs of each pass over workers (each part a pass of its own on a threaded OpenBLAS
+ * with one thread), the data shared, not copied per worker; learning rates cross as tables. The
+ * parts of all passes form one queue, longest first, that `workers` workers take from in turn.
  */
 async function trainInWorkers(
   workers: number,
-  group: number[],
+  groups: number[][],
   runs: readonly GridRun[],
-  job: PassJob,
-  settings: Settings,
-  start: number,
-  results: GridResult[],
+  jobs: PassJob[],
+  { settings, start, results }: { settings: Settings; start: number; results: GridResult[] },
 ): Promise<void> {
   const library = threadedBlas()!;
+  const sharedCopies = new Map<PassData, PassData>();
   const share = (split: PassData): PassData => {
+    const known = sharedCopies.get(split);
+    if (known) return known;
     const shared = (x: Float32Array) => x.buffer instanceof SharedArrayBuffer;
     const images = shared(split.images)
       ? split.images
@@ -377,54 +405,66 @@ async function trainInWorkers(
     if (images !== split.images) images.set(split.images);
     const labels = new Uint8Array(new SharedArrayBuffer(split.labels.byteLength));
     labels.set(split.labels);
-    return { images, labels, count: split.count };
+    const copy = { images, labels, count: split.count };
+    sharedCopies.set(split, copy);
+    return copy;
   };
-  const data = share(job.data);
-  const validation = job.validation ? share(job.validation) : null;
-  const batches = Math.ceil(job.data.count / job.batchSize);
-  const maxSteps = Math.max(...job.epochs) * batches;
-  const parts = Array.from(
-    { length: workers },
-    (_, w) => group.map((_, k) => k).filter((k) => k % workers === w),
-  );
-  // One failure ends the pass: the other workers are stopped too, so no hook runs after it.
-  const started: Worker[] = [];
-  await Promise.all(parts.map((members) => {
-    const indices = members.map((k) => group[k]);
-    const part: PassJob = {
-      ...job,
-      specs: members.map((k) => job.specs[k]),
-      weights: members.map((k) => job.weights[k]),
-      epochs: members.map((k) => job.epochs[k]),
-    };
-    const hooks = mainHooks(indices, runs, part, settings, start, results, {
-      sharedWith: group.length,
-      threads: 1,
-      workers,
+  const parts = jobs.flatMap((job, g) => {
+    const group = groups[g];
+    const data = share(job.data);
+    const validation = job.validation ? share(job.validation) : null;
+    const batches = Math.ceil(job.data.count / job.batchSize);
+    const maxSteps = Math.max(...job.epochs) * batches;
+    const split = Math.min(workers, group.length);
+    return Array.from({ length: split }, (_, w) => {
+      const members = group.map((_, k) => k).filter((k) => k % split === w);
+      const part: PassJob = {
+        ...job,
+        specs: members.map((k) => job.specs[k]),
+        weights: members.map((k) => job.weights[k]),
+        epochs: members.map((k) => job.epochs[k]),
+      };
+      const hooks = mainHooks(members.map((k) => group[k]), runs, part, settings, start, results, {
+        sharedWith: group.length,
+        threads: 1,
+        workers: split,
+      });
+      const workerJob: WorkerJob = {
+        sizes: part.sizes,
+        specs: part.specs,
+        weights: part.weights,
+        data,
+        validation,
+        batchSize: part.batchSize,
+        seed: part.seed,
+        epochs: part.epochs,
+        divergenceLoss: part.divergenceLoss,
+        probe: part.probe,
+        pixelOrder: part.pixelOrder,
+        probeEvery: part.probeEvery,
+        probeUntil: part.probeUntil,
+        learningRates: members.map((k) =>
+          Float64Array.from({ length: maxSteps }, (_, step) => job.learningRate(k, step, batches))
+        ),
+      };
+      return { workerJob, hooks, cost: part.epochs.reduce((sum, e) => sum + e, 0) * batches };
     });
-    const workerJob: WorkerJob = {
-      sizes: part.sizes,
-      specs: part.specs,
-      weights: part.weights,
-      data,
-      validation,
-      batchSize: part.batchSize,
-      seed: part.seed,
-      epochs: part.epochs,
-      divergenceLoss: part.divergenceLoss,
-      probe: part.probe,
-      pixelOrder: part.pixelOrder,
-      probeEvery: part.probeEvery,
-      probeUntil: part.probeUntil,
-      learningRates: members.map((k) =>
-        Float64Array.from({ length: maxSteps }, (_, step) => job.learningRate(k, step, batches))
-      ),
-    };
-    return runWorker(workerJob, library, hooks, started);
-  })).catch((error) => {
-    for (const worker of started) worker.terminate();
-    throw error;
-  });
+  }).sort((a, b) => b.cost - a.cost);
+  // One failure ends the grid: the other workers are stopped too, so no hook runs after it.
+  const started: Worker[] = [];
+  let failed = false;
+  const take = async () => {
+    for (let part = parts.shift(); part !== undefined && !failed; part = parts.shift()) {
+      await runWorker(part.workerJob, library, part.hooks, started);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(workers, parts.length) }, take)).catch(
+    (error) => {
+      failed = true;
+      for (const worker of started) worker.terminate();
+      throw error;
+    },
+  );
 }
 
 function runWorker(

@@ -1,9 +1,9 @@
 /**
  * The sweeps of notebooks 05 and 06 trained side by side: `runSweep(name, configs, { batch })`
- * hands these batches only the configurations its state file lacks; they group them by seed (the
- * runs of one `trainGrid` share their batch order, so each seed is a grid of its own), train each
- * group as one grid and record each run as it ends, with the dynamics columns of `dynamics.ts` in
- * its history when a probe is given.
+ * hands these batches only the configurations its state file lacks; they train them as one grid
+ * whose runs carry their seeds (the runs of a seed share a pass over the batches, and the passes
+ * of all seeds share the workers), and record each run as it ends, with the dynamics columns of
+ * `dynamics.ts` in its history when a probe is given.
  *
  * Each run gives what `trainRun` or `trainVariant` gives it alone, within float32 rounding.
  *
@@ -39,29 +39,25 @@ export interface SeedBatchOptions {
   probe?: Split;
 }
 
-/** Groups pending runs by their seed, in order of first appearance. */
-function bySeed<C extends Seeded>(pending: readonly SweepRunInfo<C>[]): SweepRunInfo<C>[][] {
-  const groups = new Map<number, SweepRunInfo<C>[]>();
-  for (const info of pending) {
-    groups.set(info.config.seed, [...(groups.get(info.config.seed) ?? []), info]);
-  }
-  return [...groups.values()];
-}
-
-/** Trains one seed's runs as a grid, each model disposed after its run is recorded. */
-async function trainSeedGroup<C extends Seeded>(
-  group: readonly SweepRunInfo<C>[],
+/**
+ * Trains the pending runs as one grid, each with its own seed (initial weights and batch order):
+ * the runs of a seed share a pass, and the passes of all seeds share the workers. Each model is
+ * disposed after its run is recorded.
+ */
+async function trainSeeded<C extends Seeded>(
+  pending: readonly SweepRunInfo<C>[],
   splits: Splits,
   options: SeedBatchOptions,
   toRun: (info: SweepRunInfo<C>, model: LayersModel) => GridRun,
   onEnd: (i: number, result: TrainResult, model: LayersModel) => Promise<void>,
 ): Promise<void> {
-  const seed = group[0].config.seed;
   const runs: GridRun[] = [];
   try {
-    for (const info of group) runs.push(toRun(info, createModelFor(info.config, seed)));
+    for (const info of pending) {
+      const { seed } = info.config;
+      runs.push({ ...toRun(info, createModelFor(info.config, seed)), seed });
+    }
     await trainGrid(runs, splits.train, {
-      seed,
       validation: splits.validation,
       dynamics: options.probe ? { probe: options.probe } : undefined,
       onRunEnd: (i, result) => onEnd(i, result, runs[i].model),
@@ -112,26 +108,22 @@ export function learningRateBatch(
     return schedule;
   };
   return async (pending, record) => {
-    for (const group of bySeed(pending)) {
-      await trainSeedGroup(group, splits, options, ({ config }, model) => ({
-        model,
-        epochs: config.epoch_budget,
-        learningRateAt: scheduleOf(config),
-        optimizer: { kind: "sgd", learningRate: config.learning_rate, momentum: config.momentum },
-      }), async (i, result, model) => {
-        const reached = result.history.find((r) =>
-          r.split === "validation" && r.accuracy >= target
-        );
-        await record(group[i], {
-          rows: result.history,
-          summary: {
-            ...summarizeTraining(result),
-            test_accuracy: result.diverged ? null : evaluateModel(model, splits.test).accuracy,
-            epochs_to_target: reached?.epoch ?? null,
-          },
-        });
+    await trainSeeded(pending, splits, options, ({ config }, model) => ({
+      model,
+      epochs: config.epoch_budget,
+      learningRateAt: scheduleOf(config),
+      optimizer: { kind: "sgd", learningRate: config.learning_rate, momentum: config.momentum },
+    }), async (i, result, model) => {
+      const reached = result.history.find((r) => r.split === "validation" && r.accuracy >= target);
+      await record(pending[i], {
+        rows: result.history,
+        summary: {
+          ...summarizeTraining(result),
+          test_accuracy: result.diverged ? null : evaluateModel(model, splits.test).accuracy,
+          epochs_to_target: reached?.epoch ?? null,
+        },
       });
-    }
+    });
   };
 }
 
@@ -161,21 +153,24 @@ export function variantBatch(
 ): SweepBatch<Variant & Seeded, HistoryRow, VariantSummary> {
   const { epochs, maxRotation = 15, maxShift = 2, extraTests = {} } = options;
   return async (pending, record) => {
-    for (const group of bySeed(pending)) {
-      const seed = group[0].config.seed;
-      const augment = augmenter({ maxRotation, maxShift, seed });
-      await trainSeedGroup(group, splits, options, ({ config }, model) => ({
-        model,
-        epochs,
-        optimizer: variantOptimizer(config),
-        augment: config.augment ? augment : undefined,
-      }), async (i, result, model) => {
-        await record(group[i], {
-          rows: result.history,
-          summary: variantSummary(result, model, splits.test, extraTests),
-        });
+    // One augmentation per seed, shared by that seed's augmenting variants.
+    const augments = new Map<number, ReturnType<typeof augmenter>>();
+    const augmentFor = (seed: number) => {
+      const made = augments.get(seed) ?? augmenter({ maxRotation, maxShift, seed });
+      augments.set(seed, made);
+      return made;
+    };
+    await trainSeeded(pending, splits, options, ({ config }, model) => ({
+      model,
+      epochs,
+      optimizer: variantOptimizer(config),
+      augment: config.augment ? augmentFor(config.seed) : undefined,
+    }), async (i, result, model) => {
+      await record(pending[i], {
+        rows: result.history,
+        summary: variantSummary(result, model, splits.test, extraTests),
       });
-    }
+    });
   };
 }
 

@@ -257,6 +257,44 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "trainGrid() trains runs with their own seeds as passes of their own, in workers too",
+  ignore: !HAS_BLAS || threadedBlas() === null,
+  fn: async () => {
+    // Three seeds, uneven groups (3, 2 and 1 runs): each run must get its own seed's batches.
+    const seeds = [3, 5, 5, 3, 9, 3];
+    const cases = seeds.map((seed, i) => ({ ...CASES[i % 3], seed }));
+    const expected: TrainResult[] = [];
+    for (const c of cases) {
+      const model = createModel(c.model);
+      expected.push(
+        await train(model, small, {
+          epochs: EPOCHS,
+          seed: c.seed,
+          optimizer: c.optimizer,
+          validation,
+        }),
+      );
+      model.dispose();
+    }
+    for (const workers of [1, 2]) {
+      const runs = runsOf(cases).map((run, i) => ({ ...run, seed: cases[i].seed }));
+      const results = await trainGrid(runs, small, { epochs: EPOCHS, validation, workers });
+      cases.forEach((c, i) => {
+        assertSameHistory(
+          `${c.label}, seed ${c.seed}, ${workers} worker(s)`,
+          results[i],
+          expected[i],
+        );
+        assert.equal(results[i].sharedWith, seeds.filter((s) => s === c.seed).length);
+      });
+      runs.forEach((run) => run.model.dispose());
+    }
+    // The seeds differ in earnest: the same configuration with another seed trains otherwise.
+    assert.notEqual(expected[1].history[0].loss, expected[4].history[0].loss);
+  },
+});
+
 Deno.test("trainGrid() calls onEpochEnd per run and stops only the run that asks", async () => {
   const runs = runsOf(CASES.slice(0, 2));
   const seen: string[] = [];
