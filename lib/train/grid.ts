@@ -130,7 +130,7 @@ const GRID_DEFAULTS = { epochs: 30, batchSize: 64, seed: 0, divergenceLoss: 100 
  * @param data The training examples.
  * @param options Epochs, batch size, seed, validation data, hooks.
  * @returns One result per run, in order, as `train()` would give it. `seconds` is the wall-clock
- * time from the grid's start to the run's end (runs in one pass share that time).
+ * time from the start of the run's pass to its end (the runs of one pass share that clock).
  * @throws {RangeError} On no runs, bad epochs or batch size, or an empty split.
  *
  * @example
@@ -175,16 +175,15 @@ export async function trainGrid(
   if (data.count === 0) positiveInteger(where, "the number of training examples", 0);
   if (settings.dynamics) probeOf(settings.dynamics, "train grid");
   const blas = options.blas === undefined ? currentBlas() : options.blas;
-  const start = performance.now();
   const results: GridResult[] = new Array(runs.length);
   const groups = shareGroups(runs, blas, settings.seed);
   const passes = blas === null ? [] : groups.filter((g) => g.length > 1 || canShare(runs[g[0]]));
   if (blas !== null && passes.length > 0) {
-    await trainSideBySide(blas, passes, runs, data, settings, start, results);
+    await trainSideBySide(blas, passes, runs, data, settings, results);
   }
   for (const group of groups.filter((g) => !passes.includes(g))) {
     for (const i of group) {
-      results[i] = await trainAlone(runs[i], i, data, settings, start);
+      results[i] = await trainAlone(runs[i], i, data, settings);
       await options.onRunEnd?.(i, results[i]);
     }
   }
@@ -228,8 +227,8 @@ async function trainAlone(
   index: number,
   data: Split,
   settings: Settings,
-  start: number,
 ): Promise<GridResult> {
+  const start = performance.now();
   const result = await train(run.model, data, {
     epochs: run.epochs ?? settings.epochs,
     batchSize: settings.batchSize,
@@ -244,8 +243,7 @@ async function trainAlone(
       ? { onEpochEnd: (info) => settings.onEpochEnd!(index, info) }
       : undefined,
   });
-  const seconds = (performance.now() - start) / 1000;
-  return { ...result, seconds, sharedWith: 1, threads: 1, workers: 1 };
+  return { ...result, sharedWith: 1, threads: 1, workers: 1 };
 }
 
 /** Builds a pass job for the runs of one group (their initial weights read from the models). */
@@ -331,7 +329,6 @@ async function trainSideBySide(
   runs: readonly GridRun[],
   data: Split,
   settings: Settings,
-  start: number,
   results: GridResult[],
 ): Promise<void> {
   const jobs = groups.map((group) => passJob(group, runs, data, settings));
@@ -340,7 +337,6 @@ async function trainSideBySide(
   if (workers > 1) {
     await trainInWorkers(workers, pooled.map((g) => groups[g]), runs, pooled.map((g) => jobs[g]), {
       settings,
-      start,
       results,
     });
   }
@@ -355,7 +351,7 @@ async function trainSideBySide(
       await runSharedPass(
         { blas, wide },
         job,
-        mainHooks(group, runs, job, settings, start, results, how),
+        mainHooks(group, runs, job, settings, performance.now(), results, how),
       );
     } finally {
       if (wide !== blas) wide.setThreads(threadsBefore);
@@ -391,7 +387,7 @@ async function trainInWorkers(
   groups: number[][],
   runs: readonly GridRun[],
   jobs: PassJob[],
-  { settings, start, results }: { settings: Settings; start: number; results: GridResult[] },
+  { settings, results }: { settings: Settings; results: GridResult[] },
 ): Promise<void> {
   const library = threadedBlas()!;
   const sharedCopies = new Map<PassData, PassData>();
@@ -424,11 +420,12 @@ async function trainInWorkers(
         weights: members.map((k) => job.weights[k]),
         epochs: members.map((k) => job.epochs[k]),
       };
-      const hooks = mainHooks(members.map((k) => group[k]), runs, part, settings, start, results, {
-        sharedWith: group.length,
-        threads: 1,
-        workers: split,
-      });
+      const hooks = (start: number) =>
+        mainHooks(members.map((k) => group[k]), runs, part, settings, start, results, {
+          sharedWith: group.length,
+          threads: 1,
+          workers: split,
+        });
       const workerJob: WorkerJob = {
         sizes: part.sizes,
         specs: part.specs,
@@ -450,12 +447,18 @@ async function trainInWorkers(
       return { workerJob, hooks, cost: part.epochs.reduce((sum, e) => sum + e, 0) * batches };
     });
   }).sort((a, b) => b.cost - a.cost);
-  // One failure ends the grid: the other workers are stopped too, so no hook runs after it.
+  // One failure ends the grid: the other workers are stopped too, and no hook runs after it
+  // (messages a stopped worker had already sent are dropped).
   const started: Worker[] = [];
   let failed = false;
+  const unlessFailed = (hooks: PassHooks): PassHooks => ({
+    onEpoch: (...args) => (failed ? true : hooks.onEpoch(...args)),
+    onFinish: (...args) => (failed ? undefined : hooks.onFinish(...args)),
+  });
   const take = async () => {
     for (let part = parts.shift(); part !== undefined && !failed; part = parts.shift()) {
-      await runWorker(part.workerJob, library, part.hooks, started);
+      const hooks = unlessFailed(part.hooks(performance.now()));
+      await runWorker(part.workerJob, library, hooks, started);
     }
   };
   await Promise.all(Array.from({ length: Math.min(workers, parts.length) }, take)).catch(

@@ -9,12 +9,15 @@
  * layer's weights are stored in the same order (`setModelWeights` and `getModelWeights` translate),
  * and the images the host step sees are copies in that order, made once per split.
  *
+ * Both are kept per images array (and let go with it), so a split's images must not be changed in
+ * place between trainings: make a new array instead, as `augment` and `takeExamples` do.
+ *
  * @module
  */
 import { IMAGE_PIXELS } from "../data/mnist.ts";
 
 const orders = new WeakMap<Float32Array, Int32Array>();
-const copies = new WeakMap<Float32Array, Map<Int32Array, Float32Array>>();
+const copies = new WeakMap<Float32Array, WeakMap<Int32Array, Float32Array>>();
 
 /**
  * The pixels by how many of these images ink them (are non-zero), most first; ties in reading
@@ -53,7 +56,7 @@ export function inkOrder(images: Float32Array): Int32Array {
  * @returns The reordered copy.
  */
 export function inPixelOrder(images: Float32Array, order: Int32Array): Float32Array {
-  const byOrder = copies.get(images) ?? new Map<Int32Array, Float32Array>();
+  const byOrder = copies.get(images) ?? new WeakMap<Int32Array, Float32Array>();
   copies.set(images, byOrder);
   const cached = byOrder.get(order);
   if (cached) return cached;

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { inkColumns, relu, reluBackward } from "../../lib/train/grid_step.ts";
+import { jsBlas } from "../../lib/backend/js_blas.ts";
+import {
+  backward,
+  createWideNet,
+  forward,
+  inkColumns,
+  lossHead,
+  relu,
+  reluBackward,
+} from "../../lib/train/grid_step.ts";
 import { createRng } from "../../lib/util/random.ts";
 
 // Signed zeros, the smallest subnormals, infinities and ordinary values of both signs.
@@ -56,4 +65,47 @@ Deno.test("inkColumns() bounds the columns where some row is non-zero", () => {
   tail[2 * inputs + 5] = 1;
   assert.deepEqual(inkColumns(tail, 2, inputs), [inputs, 0]);
   assert.deepEqual(inkColumns(tail, 3, inputs), [5, 6]);
+});
+
+Deno.test("backward() outside the inked columns decays each model's velocity by its momentum, or clears the gradient", () => {
+  const sizes = [784, 8, 10];
+  const rows = 5;
+  const rng = createRng(5);
+  const sgd = (momentum: number) => ({
+    optimizer: { kind: "sgd", learningRate: 0.1, momentum } as const,
+    dropout: 0,
+  });
+  const x = new Float32Array(rows * 784);
+  // Ink only in columns 100–599: the first 100 and last 184 are blank in every row.
+  for (let r = 0; r < rows; r++) for (let c = 100; c < 600; c++) x[r * 784 + c] = rng();
+  const labels = Int32Array.from({ length: rows }, (_, r) => r % 10);
+  const head = { loss: new Float64Array(3), correct: new Int32Array(3) };
+  const kernels = { blas: jsBlas(), wide: jsBlas() };
+  for (const fused of [true, false]) {
+    const net = createWideNet(sizes, [sgd(0.5), sgd(0.9), sgd(0)], rows);
+    net.params.forEach((_, i) => (net.params[i] = 0.1 * (rng() - 0.5)));
+    if (!fused) net.fusedMomenta = null;
+    const buffer = fused ? net.state1 : net.grads;
+    buffer.forEach((_, i) => (buffer[i] = rng() - 0.5));
+    const before = buffer.slice();
+    forward(kernels, net, x, rows, null);
+    lossHead(net, labels, rows, head);
+    backward(kernels, net, x, rows);
+    [0.5, 0.9, 0].forEach((momentum, k) => {
+      for (let u = 0; u < 8; u++) {
+        for (const c of [0, 50, 99, 600, 700, 783]) {
+          const i = (k * 8 + u) * 784 + c;
+          const expected = fused ? Math.fround(momentum * before[i]) : 0;
+          // === : a velocity times momentum 0 may be −0 where BLAS writes +0.
+          assert.ok(buffer[i] === expected, `fused ${fused}, model ${k}, unit ${u}, column ${c}`);
+        }
+      }
+      // Inside the window the gradient is there, not just the decayed velocity.
+      const moved = Array.from({ length: 8 * 500 }, (_, j) => {
+        const i = (k * 8 + Math.floor(j / 500)) * 784 + 100 + (j % 500);
+        return buffer[i] !== (fused ? Math.fround(momentum * before[i]) : 0);
+      });
+      assert.ok(moved.filter(Boolean).length > 1000, `fused ${fused}, model ${k}: gradients`);
+    });
+  }
 });

@@ -295,6 +295,35 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "trainGrid() in workers stops everything when a hook fails, and calls no hook after",
+  ignore: !HAS_BLAS || threadedBlas() === null,
+  fn: async () => {
+    // Four seeds, so more passes than workers wait in the queue when the first run's hook throws.
+    const cases = [3, 4, 5, 6].flatMap((seed) => CASES.slice(0, 2).map((c) => ({ ...c, seed })));
+    const runs = runsOf(cases).map((run, i) => ({ ...run, seed: cases[i].seed }));
+    let calls = 0, failedAt = -1;
+    await assert.rejects(
+      trainGrid(runs, small, {
+        epochs: 2,
+        validation,
+        workers: 2,
+        onRunEnd: () => {
+          calls++;
+          if (failedAt < 0) {
+            failedAt = calls;
+            throw new Error("a sweep's disk is full");
+          }
+        },
+      }),
+      /a sweep's disk is full/,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(calls, failedAt, "no run ended after the failure");
+    runs.forEach((run) => run.model.dispose());
+  },
+});
+
 Deno.test("trainGrid() calls onEpochEnd per run and stops only the run that asks", async () => {
   const runs = runsOf(CASES.slice(0, 2));
   const seen: string[] = [];
