@@ -228,7 +228,6 @@ async function trainAlone(
   data: Split,
   settings: Settings,
 ): Promise<GridResult> {
-  const start = performance.now();
   const result = await train(run.model, data, {
     epochs: run.epochs ?? settings.epochs,
     batchSize: settings.batchSize,
