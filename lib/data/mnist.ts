@@ -166,6 +166,27 @@ export interface LoadMnistOptions {
 export async function loadMnist(
   options: LoadMnistOptions = {},
 ): Promise<{ train: Split; test: Split; files: string[] }> {
+  const { train, test } = await loadMnistBytes(options);
+  return {
+    train: scaleExamples(train, null),
+    test: scaleExamples(test, null),
+    files: [...train.files, ...test.files],
+  };
+}
+
+/** A split as the IDX files hold it: one byte (0–255) a pixel, before scaling. */
+interface ByteSplit {
+  pixels: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+  /** The image and label files it was read from. */
+  files: string[];
+}
+
+/** Reads and checks both splits' files, leaving the pixels as bytes. */
+async function loadMnistBytes(
+  options: LoadMnistOptions,
+): Promise<{ train: ByteSplit; test: ByteSplit }> {
   const dataset = oneOf(
     { action: "load MNIST" },
     "option dataset",
@@ -179,7 +200,7 @@ export async function loadMnist(
     loadSplit(dataset, dir, "train"),
     loadSplit(dataset, dir, "t10k"),
   ]);
-  return { train: train.split, test: test.split, files: [...train.files, ...test.files] };
+  return { train, test };
 }
 
 /** The dataset folder must exist and be a folder; the message says where its path came from. */
@@ -225,7 +246,7 @@ async function loadSplit(
   dataset: DatasetName,
   dir: string,
   prefix: string,
-): Promise<{ split: Split; files: string[] }> {
+): Promise<ByteSplit> {
   const [imageFile, labelFile] = await Promise.all([
     readIdxFile(dir, `${prefix}-images`, "idx3-ubyte", { dataset }),
     readIdxFile(dir, `${prefix}-labels`, "idx1-ubyte", { dataset }),
@@ -264,7 +285,9 @@ async function loadSplit(
     );
   }
   return {
-    split: { images: toUnitFloats(images.data), labels: labels.data.slice(), count },
+    pixels: images.data,
+    labels: labels.data,
+    count,
     files: [imageFile.path, labelFile.path],
   };
 }
@@ -282,12 +305,24 @@ function checkMagic(idx: Idx, where: Where, expected: number): void {
   }
 }
 
-/** Scales bytes 0–255 to floats in [0, 1], like torchvision's `ToTensor()`. */
-function toUnitFloats(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.length);
+/**
+ * The examples at `indices` (all of them for `null`) as a split, pixels scaled from 0–255 to
+ * [0, 1] like torchvision's `ToTensor()`. Only the examples kept are scaled: on machines where
+ * fresh memory is slow to touch, the floats of all 70,000 images (220 MB) cost more than reading
+ * the files.
+ */
+function scaleExamples(bytes: ByteSplit, indices: ArrayLike<number> | null): Split {
+  const count = indices === null ? bytes.count : indices.length;
+  const images = new Float32Array(count * IMAGE_PIXELS);
+  const labels = new Uint8Array(count);
   const scale = 1 / 255;
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] * scale;
-  return out;
+  for (let i = 0; i < count; i++) {
+    const j = indices === null ? i : indices[i];
+    const from = j * IMAGE_PIXELS, to = i * IMAGE_PIXELS;
+    for (let p = 0; p < IMAGE_PIXELS; p++) images[to + p] = bytes.pixels[from + p] * scale;
+    labels[i] = bytes.labels[j];
+  }
+  return { images, labels, count };
 }
 
 /**
@@ -431,16 +466,22 @@ export function splitTrainValidation(
   train: Split,
   options: SplitOptions = {},
 ): { train: Split; validation: Split } {
-  const { validationSize = 9_000, seed = 0 } = options;
-  integer({ action: "split the training set" }, "option validationSize", validationSize, {
-    min: 0,
-    max: train.count,
-  });
-  const order = permutation(train.count, createRng(seed));
+  const { validationSize = 9_000 } = options;
+  const order = validationOrder(train.count, options);
   return {
     train: takeExamples(train, order.subarray(validationSize)),
     validation: takeExamples(train, order.subarray(0, validationSize)),
   };
+}
+
+/** The seeded order whose first `validationSize` examples are held out for validation. */
+function validationOrder(count: number, options: SplitOptions): Int32Array {
+  const { validationSize = 9_000, seed = 0 } = options;
+  integer({ action: "split the training set" }, "option validationSize", validationSize, {
+    min: 0,
+    max: count,
+  });
+  return permutation(count, createRng(seed));
 }
 
 /**
@@ -486,17 +527,25 @@ export interface Splits {
  * @returns Train, validation and test splits.
  */
 export async function loadSplits(options: LoadSplitsOptions = {}): Promise<Splits> {
-  const { limit } = options;
+  const { limit, validationSize = 9_000, seed = 0 } = options;
   if (limit !== undefined) positiveInteger({ action: "load splits" }, "option limit", limit);
-  const { train: all, test } = await loadMnist(options);
-  const { train, validation } = splitTrainValidation(all, options);
-  if (limit === undefined) return { train, validation, test };
-  const evaluationLimit = Math.max(1, Math.ceil(limit / 5));
+  const { train: all, test } = await loadMnistBytes(options);
+  const order = validationOrder(all.count, { validationSize, seed });
+  // splitTrainValidation's order, then at most `limit` (and a fifth as many) of each part.
+  const evaluationLimit = limit === undefined ? Infinity : Math.max(1, Math.ceil(limit / 5));
+  const trainEnd = Math.min(all.count, validationSize + (limit ?? Infinity));
   return {
-    train: firstExamples(train, limit),
-    validation: firstExamples(validation, evaluationLimit),
-    test: firstExamples(test, evaluationLimit),
+    train: scaleExamples(all, order.subarray(validationSize, trainEnd)),
+    validation: scaleExamples(all, order.subarray(0, Math.min(validationSize, evaluationLimit))),
+    test: scaleExamples(
+      test,
+      limit === undefined ? null : range(Math.min(test.count, evaluationLimit)),
+    ),
   };
+}
+
+function range(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
 }
 
 /**

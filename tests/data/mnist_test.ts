@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   classCounts,
+  firstExamples,
   IMAGE_PIXELS,
   loadMnist,
+  loadSplits,
   parseIdx,
   type Split,
   splitTrainValidation,
@@ -353,6 +355,40 @@ Deno.test("splitTrainValidation() partitions every example once, reproducibly pe
   for (let i = 0; i < a.train.count; i++) {
     assert.equal(a.train.labels[i], a.train.images[i * IMAGE_PIXELS] % 10);
   }
+});
+
+Deno.test("loadSplits() equals splitting and trimming loadMnist()'s splits", async (t) => {
+  const dir = await Deno.makeTempDir();
+  // 40 examples whose pixels differ per example, so a wrong index shows.
+  const n = 40;
+  const pixels = new Uint8Array(n * 784).map((_, i) => (Math.floor(i / 784) * 7 + i) % 256);
+  const labels = new Uint8Array(n).map((_, i) => (i * 3) % 10);
+  await writeDataset(dir, n, {
+    "train-images-idx3-ubyte": idx([n, 28, 28], pixels),
+    "train-labels-idx1-ubyte": idx([n], labels),
+  });
+  const { train: all, test } = await loadMnist({ dir });
+  const cases = [
+    { validationSize: 9, seed: 0 },
+    { validationSize: 9, seed: 5, limit: 10 },
+    { validationSize: 30, seed: 1, limit: 4 }, // a fifth of 4 rounds up to 1
+    { validationSize: 0, seed: 2, limit: 100 },
+  ];
+  for (const options of cases) {
+    await t.step(JSON.stringify(options), async () => {
+      const split = splitTrainValidation(all, options);
+      const { limit } = options as { limit?: number };
+      const keep = (s: Split, m: number | undefined) => (m === undefined ? s : firstExamples(s, m));
+      const fifth = limit === undefined ? undefined : Math.ceil(limit / 5);
+      const expected = {
+        train: keep(split.train, limit),
+        validation: keep(split.validation, fifth),
+        test: keep(test, fifth),
+      };
+      assert.deepEqual(await loadSplits({ dir, ...options }), expected);
+    });
+  }
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("splitTrainValidation() rejects a validation size larger than the data", () => {
