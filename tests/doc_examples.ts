@@ -116,6 +116,8 @@ export async function docExamples(folder: string): Promise<DocExample[]> {
   };
   await walk(folder);
   const examples = [];
-  for (const file of files.sort()) examples.push(...examplesIn(file, await Deno.readTextFile(file)));
+  for (const file of files.sort()) {
+    examples.push(...examplesIn(file, await Deno.readTextFile(file)));
+  }
   return examples;
 }

@@ -103,9 +103,10 @@ async function runSuite(suite: Suite, width: number, junitDir: string): Promise<
 /** Copies a stream to standard output line by line, each line prefixed. */
 async function prefixLines(stream: ReadableStream<Uint8Array>, prefix: string): Promise<void> {
   const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
   let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const lines = (pending + chunk).split("\n");
+  for await (const bytes of stream) {
+    const lines = (pending + decoder.decode(bytes, { stream: true })).split("\n");
     pending = lines.pop()!;
     if (lines.length > 0) {
       await Deno.stdout.write(encoder.encode(lines.map((l) => prefix + l + "\n").join("")));
@@ -155,7 +156,9 @@ async function runSuites(names: string[]): Promise<number> {
     const total = (performance.now() - started) / 1000;
     console.log(`\ntest suites, ${total.toFixed(0)} s in all (they run at the same time):`);
     for (const run of runs) {
-      console.log(`${run.name}: ${run.ok ? "ok" : "FAILED"} in ${run.seconds.toFixed(0)} s; slowest:`);
+      console.log(
+        `${run.name}: ${run.ok ? "ok" : "FAILED"} in ${run.seconds.toFixed(0)} s; slowest:`,
+      );
       console.log(slowest(run.files, 5).join("\n"));
     }
     return runs.every((run) => run.ok) ? 0 : 1;
@@ -191,7 +194,9 @@ async function timeFiles(): Promise<number> {
   rows.sort((a, b) => b.seconds - a.seconds);
   console.log("\n| seconds | suite | file |\n| ---: | --- | --- |");
   for (const row of rows) {
-    console.log(`| ${row.seconds.toFixed(1)} | ${row.suite} | ${row.file}${row.ok ? "" : " (FAILED)"} |`);
+    console.log(
+      `| ${row.seconds.toFixed(1)} | ${row.suite} | ${row.file}${row.ok ? "" : " (FAILED)"} |`,
+    );
   }
   for (const suite of new Set(rows.map((row) => row.suite))) {
     const sum = rows.filter((row) => row.suite === suite).reduce((a, row) => a + row.seconds, 0);

@@ -13,6 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../util/random.ts";
+import { nllHead } from "./nll.ts";
 
 /** What one batch gives: the mean loss, the number classified right, a gradient per parameter. */
 export interface BatchGradients {
@@ -132,8 +133,8 @@ export function denseGradients(model: tf.LayersModel): GradientFunction {
       if (mask) h = tf.mul(h, mask);
       masks.push(mask);
     }
-    // The loss head runs on the host: reading 64×10 logits and uploading their gradient replaces
-    // about fifteen tiny kernels (log-softmax, one-hot, NLL, argmax, softmax − one-hot).
+    // The loss head runs on the host, the one every path shares (nll.ts): reading 64×10 logits
+    // and uploading their gradient replaces about fifteen tiny kernels.
     const head = nllHead(h.dataSync() as Float32Array, labels, h.shape[1]);
     let delta = tf.tensor2d(head.delta, h.shape);
     const gradients: tf.Tensor[] = new Array(2 * stages.length);
@@ -153,51 +154,6 @@ export function denseGradients(model: tf.LayersModel): GradientFunction {
     }
     return { loss: head.loss, correct: head.correct, gradients };
   };
-}
-
-/**
- * Mean negative log-likelihood of log-softmax(logits), the number of rows whose largest logit is
- * the label (first index on ties, like argmax), and the gradient of that loss with respect to the
- * logits, `(softmax − one-hot) / rows`. Computed in float64.
- *
- * @param logits `rows × classes` logits, row-major.
- * @param labels `rows` true classes.
- * @param classes Classes per row.
- * @returns The loss, the count right, and the logits' gradient.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const { loss, correct, delta } = nllHead(new Float32Array([0, 0]), new Int32Array([1]), 2);
- * assert.ok(Math.abs(loss - Math.log(2)) < 1e-12);
- * assert.equal(correct, 0); // a tie goes to class 0
- * assert.deepEqual([...delta], [0.5, -0.5]);
- * ```
- */
-export function nllHead(
-  logits: Float32Array,
-  labels: ArrayLike<number>,
-  classes: number,
-): { loss: number; correct: number; delta: Float32Array } {
-  const rows = labels.length;
-  const delta = new Float32Array(rows * classes);
-  let loss = 0, correct = 0;
-  for (let r = 0; r < rows; r++) {
-    const offset = r * classes;
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (logits[offset + c] > logits[offset + best]) best = c;
-    const max = logits[offset + best];
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(logits[offset + c] - max);
-    const logSum = max + Math.log(sum);
-    const label = labels[r];
-    loss -= logits[offset + label] - logSum;
-    if (best === label) correct++;
-    for (let c = 0; c < classes; c++) {
-      delta[offset + c] = (Math.exp(logits[offset + c] - logSum) - (c === label ? 1 : 0)) / rows;
-    }
-  }
-  return { loss: loss / rows, correct, delta };
 }
 
 /**

@@ -6,5 +6,6 @@
 export * from "./checkpoint.ts";
 export * from "./gradients.ts";
 export * from "./network.ts";
+export * from "./nll.ts";
 export * from "./optimizer.ts";
 export * from "./predict.ts";

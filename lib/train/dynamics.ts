@@ -21,15 +21,14 @@
 import { simdArrays } from "../backend/simd.ts";
 import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
 import { positiveInteger, typeError } from "../util/validate.ts";
+import { layerSlot, type WideNet } from "./wide_net.ts";
 import {
   backward,
   forward,
   type HeadResult,
-  layerSlot,
   lossHead,
   type StepBlas,
   updateModels,
-  type WideNet,
 } from "./grid_step.ts";
 
 /** What to record: the fixed probe batch whose images count dead units, and how often. */

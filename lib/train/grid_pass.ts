@@ -9,18 +9,20 @@ import { IMAGE_PIXELS } from "../data/mnist.ts";
 import { simdArrays } from "../backend/simd.ts";
 import { createRng, deriveSeed, permutation, type Rng } from "../util/random.ts";
 import {
-  backward,
   createWideNet,
-  forward,
   getModelWeights,
-  type HeadResult,
   keepModels,
-  lossHead,
   setModelWeights,
-  type StepBlas,
-  updateModels,
   type WideModelSpec,
   type WideNet,
+} from "./wide_net.ts";
+import {
+  backward,
+  forward,
+  type HeadResult,
+  lossHead,
+  type StepBlas,
+  updateModels,
 } from "./grid_step.ts";
 import type { DenseWeights } from "./host_step.ts";
 import {

@@ -17,16 +17,13 @@ import type { Blas } from "../backend/blas.ts";
 import { jsBlas } from "../backend/js_blas.ts";
 import { typeError } from "../util/validate.ts";
 import {
-  backward,
   createWideNet,
-  forward,
   getModelWeights,
-  type HeadResult,
   layerSlot,
-  lossHead,
   setModelWeights,
   type WideNet,
-} from "./grid_step.ts";
+} from "./wide_net.ts";
+import { backward, forward, type HeadResult, lossHead } from "./grid_step.ts";
 import { dropoutRate, hostTrainable, layerSizes, readWeights, writeWeights } from "./host_step.ts";
 import { type Batch, dropoutStream } from "./steps.ts";
 

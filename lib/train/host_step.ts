@@ -18,16 +18,8 @@ import { denseGradientsUnsupported } from "../model/gradients.ts";
 import type { OptimizerConfig } from "../model/optimizer.ts";
 import type { Rng } from "../util/random.ts";
 import { measuredWideStep, type StepNorms } from "./dynamics.ts";
-import {
-  backward,
-  createWideNet,
-  forward,
-  getModelWeights,
-  type HeadResult,
-  lossHead,
-  setModelWeights,
-  updateModels,
-} from "./grid_step.ts";
+import { createWideNet, getModelWeights, setModelWeights } from "./wide_net.ts";
+import { backward, forward, type HeadResult, lossHead, updateModels } from "./grid_step.ts";
 
 /** One dense layer's parameters as tfjs stores them. */
 export interface DenseWeights {

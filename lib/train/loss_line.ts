@@ -14,7 +14,8 @@ import { currentBlas } from "../backend/backend.ts";
 import type { Blas } from "../backend/blas.ts";
 import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
 import { finiteNumber, positiveInteger, rangeError } from "../util/validate.ts";
-import { createWideNet, forward, type HeadResult, lossHead, setModelWeights } from "./grid_step.ts";
+import { createWideNet, setModelWeights } from "./wide_net.ts";
+import { forward, type HeadResult, lossHead } from "./grid_step.ts";
 import { backpropagation, shuffledBatches, trainableVariables } from "./steps.ts";
 
 /** One point of the line. */

@@ -13,9 +13,9 @@ import {
   denseGradients,
   denseGradientsUnsupported,
   type GradientFunction,
-  nllHead,
   tapeGradients,
 } from "../model/gradients.ts";
+import { nllHead } from "../model/nll.ts";
 import { createRng, deriveSeed, permutation, type Rng } from "../util/random.ts";
 import { positiveInteger, rangeError } from "../util/validate.ts";
 

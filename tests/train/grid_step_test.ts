@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { jsBlas } from "../../lib/backend/js_blas.ts";
+import { createWideNet } from "../../lib/train/wide_net.ts";
 import {
   backward,
-  createWideNet,
   forward,
   inkColumns,
   lossHead,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { IMAGE_PIXELS } from "../../lib/data/mnist.ts";
 import { inkOrder, inPixelOrder } from "../../lib/train/pixel_order.ts";
-import { createWideNet, getModelWeights, setModelWeights } from "../../lib/train/grid_step.ts";
+import { createWideNet, getModelWeights, setModelWeights } from "../../lib/train/wide_net.ts";
 import { createRng } from "../../lib/util/random.ts";
 
 /** Images whose pixel p is inked with probability `chance(p)`. */
