@@ -6,13 +6,15 @@
  * A holder refreshes the lock file's modification time while it works (every quarter of
  * `staleMs`), so a lock is stale, and taken over, when its holder is gone: it has not been
  * refreshed for `staleMs` (a crash, on any host), or, faster, its holder is on this host and no
- * process has its pid (`/proc/<pid>`, readable when Deno runs with `--allow-all`). Taking over
+ * process has its pid (`processAlive`: `/proc/<pid>` with `--allow-all`, signal 0 with
+ * `--allow-run`). Taking over
  * is serialised by a second `O_EXCL` file and removes the lock only if it still says what was
  * judged stale, so no waiter removes another's fresh lock. A holder releases only a lock carrying its own random token.
  *
  * @module
  */
 import { hostname } from "node:os";
+import process from "node:process";
 import { cannotMessage, type Where } from "./validate.ts";
 
 /** Writes every byte (`write` may write fewer than asked). */
@@ -161,22 +163,39 @@ async function isStale(path: string, holder: LockHolder | null, staleMs: number)
   if (age > staleMs) return true;
   if (holder === null || holder.hostname !== hostname()) return false;
   if (holder.pid === Deno.pid) return false;
-  try {
-    await Deno.stat(`/proc/${holder.pid}`);
-    return false;
-  } catch (error) {
-    // No such process. Without /proc (not Linux, or not readable without --allow-all) only the
-    // age can tell.
-    return error instanceof Deno.errors.NotFound && (await hasProc());
-  }
+  return (await processAlive(holder.pid)) === false;
 }
 
-let procAvailable: boolean | undefined;
-
-/** Whether /proc can be read here: Linux, and Deno allowed to (it asks for --allow-all). */
-export async function hasProc(): Promise<boolean> {
-  procAvailable ??= await Deno.stat(`/proc/${Deno.pid}`).then(() => true, () => false);
-  return procAvailable;
+/**
+ * Whether a process of this host is running: `/proc/<pid>` (readable when Deno runs with
+ * `--allow-all`), else signal 0 (`kill(pid, 0)`, allowed by `--allow-run`), which fails with
+ * `ESRCH` exactly when no such process exists. `null` when neither is allowed: then only a lock's
+ * age can tell.
+ *
+ * @param pid The process id.
+ * @returns `true` if it runs, `false` if it does not, `null` if this process may not know.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.notEqual(await processAlive(Deno.pid), false);
+ * ```
+ */
+export async function processAlive(pid: number): Promise<boolean | null> {
+  try {
+    await Deno.stat(`/proc/${pid}`);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+  }
+  if (Deno.permissions.querySync({ name: "run" }).state !== "granted") return null;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return code === "ESRCH" ? false : code === "EPERM" ? true : null;
+  }
 }
 
 /**

@@ -421,7 +421,7 @@ Deno.test("a saver killed while holding the folder's lock does not block the nex
     await child.status;
     await reader.cancel();
     const model = createModel({ seed: 8 });
-    await saveModel(model, dir); // takes the stale lock over (at once with /proc, else in ~10 s)
+    await saveModel(model, dir); // takes the stale lock over at once (its pid is gone)
     const loaded = await loadModel(dir);
     assert.deepEqual(predictions(loaded), predictions(model));
     assert.ok(!names(dir).includes(".model.lock"));

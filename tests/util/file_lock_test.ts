@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { hasProc, withFileLock } from "../../lib/util/file_lock.ts";
+import { processAlive, withFileLock } from "../../lib/util/file_lock.ts";
 
 const where = { action: "test the lock", subject: "x" };
 
@@ -71,11 +71,16 @@ Deno.test("withFileLock() releases the lock when the function throws", async () 
   });
 });
 
+Deno.test("processAlive() tells a running process from one that has ended", async () => {
+  assert.equal(await processAlive(Deno.pid), true);
+  assert.equal(await processAlive(await deadPid()), false);
+});
+
 Deno.test("withFileLock() takes over a lock whose holder is gone", async (t) => {
-  // Deno lets a process read /proc only with --allow-all (`deno task test` does not give it).
+  // Found at once with /proc (--allow-all) or signal 0 (--allow-run, which the tests have).
   await t.step({
     name: "a dead pid on this host, found at once",
-    ignore: !(await hasProc()),
+    ignore: (await processAlive(Deno.pid)) === null,
     fn: async () => {
       await inTempDir(async (dir) => {
         const lock = join(dir, ".lock");
