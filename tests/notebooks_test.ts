@@ -11,7 +11,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { executeNotebook } from "../lib/tools/notebook_runner.ts";
 import { PROJECT_ROOT, REPORTS_DIR } from "../lib/util/paths.ts";
-import { ClassicNotebook, runAll, stockNbconvert } from "./notebook/frontends.ts";
+import {
+  ClassicNotebook,
+  type PageResult,
+  runAll,
+  type RunAllResult,
+  stockNbconvert,
+} from "./notebook/frontends.ts";
 import {
   type CellOutputs,
   differences,
@@ -69,12 +75,47 @@ Deno.test("notebooks are formatted as deno fmt formats them", async (t) => {
   }
 });
 
+/** The notebooks' bytes before anything ran them: no way of running one may change it. */
+const ORIGINALS = new Map(
+  NOTEBOOKS.map((name) => [name, Deno.readFileSync(join(NOTEBOOKS_DIR, name))]),
+);
+
 /** Sweep results the runner computes and the other tools reload, removed when the tests end. */
 const SWEEPS = await Deno.makeTempDir({ prefix: "notebook-sweeps-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(SWEEPS, { recursive: true }));
 const ENV = { QUICK: "1", ANN_SWEEP_DIR: SWEEPS };
 /** Screenshots and the table of output counts, for a person to look at. */
 const FRONTENDS_DIR = join(REPORTS_DIR, "frontends");
+
+/**
+ * At most this many notebook runs at a time. Each run is mostly one kernel on one core, and the
+ * unit suite runs beside this one (`tests/suites.ts`): two keep both cores busy without starving
+ * the kernels, whose outputs must still arrive in time (the display rule).
+ */
+const CONCURRENT_RUNS = 2;
+const queue = runQueue(CONCURRENT_RUNS);
+
+/** Runs jobs in the order they are queued, at most `limit` at a time. */
+function runQueue(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await job();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** Starts a job now, marking its failure as handled: the test step that awaits it reports it. */
+function started<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
 
 /** Each notebook's outputs when the project's runner runs its cells one at a time. */
 const reference = new Map<string, Promise<CellOutputs[]>>();
@@ -83,7 +124,7 @@ function runAlone(name: string): Promise<CellOutputs[]> {
   if (!reference.has(name)) {
     reference.set(
       name,
-      (async () => {
+      started(queue(async () => {
         const folder = await Deno.makeTempDir();
         try {
           const outputPath = join(folder, name);
@@ -93,11 +134,49 @@ function runAlone(name: string): Promise<CellOutputs[]> {
         } finally {
           await Deno.remove(folder, { recursive: true });
         }
-      })(),
+      })),
     );
   }
   return reference.get(name)!;
 }
+
+/** One server and browser for every notebook's Restart & Run All, started when first needed. */
+let classic: Promise<ClassicNotebook> | undefined;
+const classicNotebook = () => (classic ??= started(ClassicNotebook.start(PROJECT_ROOT, ENV)));
+
+interface WayRuns {
+  runAll: Promise<RunAllResult>;
+  nbconvert: Promise<CellOutputs[]>;
+  classic: Promise<PageResult>;
+}
+let runs: Map<string, WayRuns> | undefined;
+
+/**
+ * Every way's run of every notebook, queued at once by the first test that needs one: a way's run
+ * of a notebook waits for the runner's, which trains the sweeps the others reload, so each
+ * notebook trains once, and the later notebooks' reference runs overlap the earlier ones' ways.
+ */
+function wayRuns(): Map<string, WayRuns> {
+  runs ??= new Map(NOTEBOOKS.map((name) => {
+    const path = join(NOTEBOOKS_DIR, name);
+    const after = <T>(job: () => Promise<T>) => started(runAlone(name).then(() => queue(job)));
+    return [name, {
+      runAll: after(() => runAll(path, ENV)),
+      nbconvert: after(() => stockNbconvert(path, ENV)),
+      classic: after(async () =>
+        (await classicNotebook()).restartAndRunAll(path, screenshotPath(name))
+      ),
+    }];
+  }));
+  return runs;
+}
+
+function screenshotPath(name: string): string {
+  return join(FRONTENDS_DIR, name.replace(/\.ipynb$/, ".png"));
+}
+
+/** The runs outlive single tests (they start before them), so the sanitizers stay off. */
+const CONCURRENT = { sanitizeOps: false, sanitizeResources: false };
 
 /** Records how many outputs each cell showed in each tool, in reports/frontends/outputs.md. */
 async function recordCounts(name: string, tool: string, counts: number[]): Promise<void> {
@@ -118,25 +197,35 @@ async function recordCounts(name: string, tool: string, counts: number[]): Promi
   await Deno.writeTextFile(join(FRONTENDS_DIR, "outputs.md"), lines.join("\n"));
 }
 
-Deno.test("notebooks run top to bottom in the quick profile, every output in its own cell", async (t) => {
+Deno.test({
+  name: "notebooks run top to bottom in the quick profile, every output in its own cell",
+  ...CONCURRENT,
+}, async (t) => {
   assert.ok(NOTEBOOKS.length > 0, `${NOTEBOOKS_DIR} holds no .ipynb files`);
+  wayRuns(); // queues the other ways' runs too, each behind its notebook's reference run
   for (const name of NOTEBOOKS) {
     await t.step(name, async () => {
       const path = join(NOTEBOOKS_DIR, name);
-      const before = await Deno.readFile(path);
       const cells = await runAlone(name);
       await recordCounts(name, "runner, one cell at a time", outputCounts(cells));
       assert.ok(cells.some((cell) => cell.outputs.length > 0), `${name} showed nothing`);
-      assert.deepEqual(await Deno.readFile(path), before, `running ${name} changed the file`);
+      assert.deepEqual(
+        await Deno.readFile(path),
+        ORIGINALS.get(name),
+        `running ${name} changed it`,
+      );
     });
   }
 });
 
-Deno.test("Run All (every execute request at once) gives each cell its own outputs", async (t) => {
+Deno.test({
+  name: "Run All (every execute request at once) gives each cell its own outputs",
+  ...CONCURRENT,
+}, async (t) => {
   for (const name of NOTEBOOKS) {
     await t.step(name, async () => {
       const expected = await runAlone(name);
-      const result = await runAll(join(NOTEBOOKS_DIR, name), ENV);
+      const result = await wayRuns().get(name)!.runAll;
       await recordCounts(name, "Run All client", outputCounts(result.cells));
       assert.equal(result.unknown, 0, "outputs whose parent is no cell's request");
       assert.deepEqual(differences(expected, result.cells, "Run All"), []);
@@ -144,11 +233,14 @@ Deno.test("Run All (every execute request at once) gives each cell its own outpu
   }
 });
 
-Deno.test("stock jupyter nbconvert --execute keeps every cell's outputs", async (t) => {
+Deno.test({
+  name: "stock jupyter nbconvert --execute keeps every cell's outputs",
+  ...CONCURRENT,
+}, async (t) => {
   for (const name of NOTEBOOKS) {
     await t.step(name, async () => {
       const expected = await runAlone(name);
-      const cells = await stockNbconvert(join(NOTEBOOKS_DIR, name), ENV);
+      const cells = await wayRuns().get(name)!.nbconvert;
       await recordCounts(name, "jupyter nbconvert --execute", outputCounts(cells));
       assert.deepEqual(differences(expected, cells, "nbconvert"), []);
     });
@@ -157,16 +249,14 @@ Deno.test("stock jupyter nbconvert --execute keeps every cell's outputs", async 
 
 Deno.test({
   name: "classic Jupyter Notebook in Chromium shows every cell's outputs after Restart & Run All",
-  sanitizeResources: false, // puppeteer's websocket to Chromium outlives single steps
-  sanitizeOps: false,
+  ...CONCURRENT,
   fn: async (t) => {
-    const notebook = await ClassicNotebook.start(PROJECT_ROOT, ENV);
     try {
       for (const name of NOTEBOOKS) {
         await t.step(name, async () => {
           const expected = await runAlone(name);
-          const screenshot = join(FRONTENDS_DIR, name.replace(/\.ipynb$/, ".png"));
-          const page = await notebook.restartAndRunAll(join(NOTEBOOKS_DIR, name), screenshot);
+          const screenshot = screenshotPath(name);
+          const page = await wayRuns().get(name)!.classic;
           await recordCounts(name, "classic Notebook page (DOM)", page.domCounts);
           assert.ok(page.finished, `${name}: not every cell ran; see ${screenshot}`);
           assert.deepEqual(page.domCounts, outputCounts(expected), `output areas in the page`);
@@ -174,7 +264,9 @@ Deno.test({
         });
       }
     } finally {
-      await notebook.close();
+      // Every page has closed (each step awaited its run); a run that failed early may not have.
+      await Promise.allSettled([...wayRuns().values()].map((run) => run.classic));
+      await classic?.then((notebook) => notebook.close(), () => {});
     }
   },
 });

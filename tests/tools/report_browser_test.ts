@@ -38,10 +38,15 @@ for (const svg of document.querySelectorAll("svg[aria-label]")) {
 }
 </script>`;
 
-async function exportFixture(folder: string): Promise<string> {
-  const htmlPath = join(folder, "passing.html");
-  await executeNotebook(PASSING, { quick: true, htmlPath });
-  return htmlPath;
+/** The fixture exported once (a kernel run) for both tests, removed when they end. */
+const EXPORTS = await Deno.makeTempDir();
+globalThis.addEventListener("unload", () => Deno.removeSync(EXPORTS, { recursive: true }));
+let exported: Promise<string> | undefined;
+
+function exportFixture(): Promise<string> {
+  const htmlPath = join(EXPORTS, "passing.html");
+  exported ??= executeNotebook(PASSING, { quick: true, htmlPath }).then(() => htmlPath);
+  return exported;
 }
 
 Deno.test({
@@ -49,7 +54,7 @@ Deno.test({
   fn: async () => {
     requireChromium();
     const folder = await Deno.makeTempDir();
-    const htmlPath = await exportFixture(folder);
+    const htmlPath = await exportFixture();
     const probed = join(folder, "probed.html");
     const html = await Deno.readTextFile(htmlPath);
     await Deno.writeTextFile(probed, html.replace("</body>", `${PROBE}\n</body>`));
@@ -76,7 +81,7 @@ Deno.test({
   fn: async () => {
     requireChromium();
     const folder = await Deno.makeTempDir();
-    const htmlPath = await exportFixture(folder);
+    const htmlPath = await exportFixture();
     const pngPath = join(folder, "passing.png");
     await screenshot(htmlPath, pngPath, { width: 800, height: 600 });
 
