@@ -35,7 +35,8 @@ try:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionComplete, CellExecutionError
     from nbclient.util import ensure_async
-    from nbconvert import HTMLExporter
+    if JOB["htmlPath"]:  # half a second to import, so only when there is HTML to write
+        from nbconvert import HTMLExporter
 except ImportError as error:
     finish({"missing": "module", "name": error.name})
 try:
