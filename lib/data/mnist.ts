@@ -157,10 +157,19 @@ export interface LoadMnistOptions {
   dataset?: DatasetName;
 }
 
+/** Options of {@linkcode loadMnist}: where from, and how many examples. */
+export interface LoadMnistLimitOptions extends LoadMnistOptions {
+  /**
+   * Keep only the first `limit` examples of each split (all of them if fewer), scaling no others:
+   * quick experiments and tests that need a few hundred images. Default: all.
+   */
+  limit?: number;
+}
+
 /**
  * Loads the 60,000 training and 10,000 test images of MNIST or Fashion-MNIST.
  *
- * @param options Where to read from and which dataset.
+ * @param options Where to read from, which dataset, how many examples.
  * @returns The training and test splits, pixels scaled to [0, 1], and the paths read (when a
  *   folder holds both a raw and a `.gz` copy of a file, the raw one is read, with a warning).
  * @throws {Deno.errors.NotFound} If the folder or a file is missing, naming the paths tried.
@@ -168,12 +177,16 @@ export interface LoadMnistOptions {
  * @throws {TypeError | RangeError} If a file is not what MNIST files are (or holds no images).
  */
 export async function loadMnist(
-  options: LoadMnistOptions = {},
+  options: LoadMnistLimitOptions = {},
 ): Promise<{ train: Split; test: Split; files: string[] }> {
+  const { limit } = options;
+  if (limit !== undefined) positiveInteger({ action: "load MNIST" }, "option limit", limit);
   const { train, test } = await loadMnistBytes(options);
+  const first = (split: ByteSplit) =>
+    limit === undefined ? null : range(Math.min(split.count, limit));
   return {
-    train: scaleExamples(train, null),
-    test: scaleExamples(test, null),
+    train: scaleExamples(train, first(train)),
+    test: scaleExamples(test, first(test)),
     files: [...train.files, ...test.files],
   };
 }

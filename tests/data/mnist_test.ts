@@ -120,6 +120,23 @@ Deno.test("loadMnist() scales pixels to [0, 1] and keeps labels", async () => {
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("loadMnist() with a limit keeps the first examples of each split", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeDataset(dir, 5);
+  const all = await loadMnist({ dir });
+  const first = await loadMnist({ dir, limit: 2 });
+  assert.deepEqual(first.train, firstExamples(all.train, 2));
+  assert.deepEqual(first.test, firstExamples(all.test, 2));
+  assert.deepEqual((await loadMnist({ dir, limit: 50 })).train, all.train);
+  await assert.rejects(
+    loadMnist({ dir, limit: 0 }),
+    (error: Error) =>
+      error instanceof RangeError &&
+      error.message === "Cannot load MNIST: option limit is 0, expected a positive integer",
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("loadMnist() reads gzipped files and the dotted file names", async () => {
   const dir = await Deno.makeTempDir();
   await writeDataset(dir, 4);

@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import * as tf from "@tensorflow/tfjs";
 import { setupBackend } from "../../lib/backend/backend.ts";
-import { firstExamples, loadMnist } from "../../lib/data/mnist.ts";
+import { loadMnist } from "../../lib/data/mnist.ts";
 import { saveModel } from "../../lib/model/checkpoint.ts";
 import { createModel } from "../../lib/model/network.ts";
 import { predictProbabilities } from "../../lib/model/predict.ts";
@@ -37,9 +37,9 @@ await setupBackend({ log: false });
 /** A model worth drawing for: 3 epochs on 20,000 real training images (about 90 % accurate, a few
  * seconds). */
 async function trainedPlayground(folder: string): Promise<{ model: tf.LayersModel; html: string }> {
-  const { train: trainSplit } = await loadMnist();
+  const { train: trainSplit } = await loadMnist({ limit: 20_000 });
   const model = createModel({ seed: 0 });
-  await train(model, firstExamples(trainSplit, 20_000), { epochs: 3, seed: 0 });
+  await train(model, trainSplit, { epochs: 3, seed: 0 });
   await saveModel(model, join(folder, "ann_mnist_test"));
   const { htmlPath } = await writePlayground(join(folder, "ann_mnist_test"), join(folder, "site"));
   return { model, html: htmlPath };
@@ -163,8 +163,8 @@ Deno.test({
   fn: async (t) => {
     const folder = await Deno.makeTempDir({ prefix: "playground-" });
     const { model, html } = await trainedPlayground(folder);
-    const { test } = await loadMnist();
-    const images = firstExamples(test, COMPARED).images;
+    const { test } = await loadMnist({ limit: COMPARED });
+    const images = test.images;
     const deno = predictProbabilities(model, images);
     const browser = await puppeteer.launch({
       executablePath: DEFAULT_CHROMIUM,

