@@ -1,23 +1,25 @@
 /**
- * `deno task test`: the test files in two suites that run at the same time, each in a `deno test`
- * process of its own, so the notebooks' kernels and browsers keep one core busy while the unit
- * tests use the other. Separate processes, not `deno test --parallel`'s threads: several tests set
- * environment variables (`DATASET`, `QUICK`, `OPENBLAS_CORETYPE`), which threads would share with
- * the kernels another thread starts.
+ * `deno task test`: every test file in a `deno test` process of its own, as many at a time as the
+ * machine has cores, the longest first, each file's report printed whole when it ends.
+ *
+ * Why not one `deno test`: it runs its files one after another on one core (a notebook run keeps
+ * one core busy, and the other would idle), and `deno test --parallel` runs them as threads of
+ * one process, which share environment variables that several tests set (`DATASET`, `QUICK`,
+ * `OPENBLAS_CORETYPE`) with the kernels other threads start. A process per file costs what a
+ * module costs in `deno test` anyway (about 0.3 s for its isolate); types are checked once, up
+ * front, for all of them.
  *
  * ```sh
- * deno task test              # both suites; every line prefixed with its suite
- * deno task test unit         # one suite (`make test-fast` runs `unit`)
- * deno task test:times        # every test file alone, one after another, slowest first
+ * deno task test               # every file: the unit tests and the notebook, kernel and browser tests
+ * deno task test unit          # the unit tests only (`make test-fast`)
+ * deno task test notebooks     # the notebooks, kernels and browsers only
+ * deno task test:times         # every file alone, one after another: where the time goes
  * ```
- *
- * At the end it prints each suite's seconds and its slowest files (from `--junit-path`), and
- * exits non-zero if a suite failed.
  *
  * @module
  */
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../lib/util/paths.ts";
+import { PROJECT_ROOT, REPORTS_DIR } from "../lib/util/paths.ts";
 
 /** The permissions the tests need (one list, for every way of running them). */
 export const TEST_PERMISSIONS = [
@@ -42,6 +44,9 @@ export const NOTEBOOK_FILES = [
   "tests/tools/playground_browser_test.ts",
 ];
 
+/** Where each file's seconds of the last run are kept, to start the longest first next time. */
+const TIMES_PATH = join(REPORTS_DIR, "test-times.json");
+
 /** A suite: a name and its test files, relative to the project. */
 export interface Suite {
   name: string;
@@ -65,144 +70,208 @@ export async function suites(): Promise<Suite[]> {
   await walk("tests");
   all.sort();
   const missing = NOTEBOOK_FILES.filter((file) => !all.includes(file));
-  if (missing.length > 0) throw new Deno.errors.NotFound(`Cannot find test files ${missing}`);
+  if (missing.length > 0) {
+    throw new Deno.errors.NotFound(
+      `Cannot find test files ${missing.map((f) => `"${f}"`).join(", ")}: NOTEBOOK_FILES in ` +
+        "tests/suites.ts names them, expected them under tests/",
+    );
+  }
   return [
     { name: "unit", files: all.filter((file) => !NOTEBOOK_FILES.includes(file)) },
     { name: "notebooks", files: [...NOTEBOOK_FILES].sort() },
   ];
 }
 
-/** How one `deno test` process went. */
-interface SuiteRun {
-  name: string;
-  ok: boolean;
-  seconds: number;
-  /** Seconds of each file's tests (not its loading), from the JUnit report. */
-  files: Map<string, number>;
+/**
+ * The order to start files in: longest first by the last run's seconds; files never timed go
+ * first (the notebook suite's before the others, being the longest), largest file first.
+ *
+ * @param files The files.
+ * @param seconds Seconds of each file in the last run.
+ * @param sizes Bytes of each file.
+ * @returns The files, reordered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const seconds = new Map([["a", 1], ["b", 9]]);
+ * const sizes = new Map([["a", 10], ["b", 10], ["c", 5], ["tests/notebooks_test.ts", 1]]);
+ * assert.deepEqual(
+ *   startOrder(["a", "b", "c", "tests/notebooks_test.ts"], seconds, sizes),
+ *   ["tests/notebooks_test.ts", "c", "b", "a"],
+ * );
+ * ```
+ */
+export function startOrder(
+  files: readonly string[],
+  seconds: ReadonlyMap<string, number>,
+  sizes: ReadonlyMap<string, number>,
+): string[] {
+  const rank = (file: string): [number, number, number] => {
+    const known = seconds.get(file);
+    if (known !== undefined) return [2, -known, 0];
+    return [NOTEBOOK_FILES.includes(file) ? 0 : 1, -(sizes.get(file) ?? 0), 0];
+  };
+  return [...files].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0] - y[0] || x[1] - y[1] || a.localeCompare(b);
+  });
 }
 
-async function runSuite(suite: Suite, width: number, junitDir: string): Promise<SuiteRun> {
-  const junit = join(junitDir, `${suite.name}.xml`);
+/** How one file's process went. */
+interface FileRun {
+  file: string;
+  ok: boolean;
+  seconds: number;
+  /** Its report: standard output and error, as they came. */
+  output: string;
+  /** `deno test`'s own count line, e.g. `ok | 12 passed | 0 failed (3s)`. */
+  summary: string;
+}
+
+async function runFile(file: string, check: boolean): Promise<FileRun> {
   const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["test", ...TEST_PERMISSIONS, `--junit-path=${junit}`, ...suite.files],
+  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["test", ...(check ? [] : ["--no-check"]), ...TEST_PERMISSIONS, file],
     cwd: PROJECT_ROOT,
     env: { NO_COLOR: "1" },
     stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const prefix = `${suite.name.padEnd(width)} | `;
-  await Promise.all([prefixLines(child.stdout, prefix), prefixLines(child.stderr, prefix)]);
-  const { success } = await child.status;
-  const seconds = (performance.now() - started) / 1000;
-  const files = await Deno.readTextFile(junit).then(fileSeconds, () => new Map());
-  return { name: suite.name, ok: success, seconds, files };
-}
-
-/** Copies a stream to standard output line by line, each line prefixed. */
-async function prefixLines(stream: ReadableStream<Uint8Array>, prefix: string): Promise<void> {
-  const encoder = new TextEncoder();
+  }).output();
   const decoder = new TextDecoder();
-  let pending = "";
-  for await (const bytes of stream) {
-    const lines = (pending + decoder.decode(bytes, { stream: true })).split("\n");
-    pending = lines.pop()!;
-    if (lines.length > 0) {
-      await Deno.stdout.write(encoder.encode(lines.map((l) => prefix + l + "\n").join("")));
+  const output = decoder.decode(stdout) + decoder.decode(stderr);
+  const summary = output.match(/^(ok|FAILED) \| .*$/m)?.[0] ?? "no summary (did it crash?)";
+  return { file, ok: success, seconds: (performance.now() - started) / 1000, output, summary };
+}
+
+/** Runs `jobs` files at a time from the list, calling `done` as each ends. */
+async function pool(
+  files: readonly string[],
+  jobs: number,
+  run: (file: string) => Promise<FileRun>,
+  done: (result: FileRun) => void,
+): Promise<FileRun[]> {
+  const results: FileRun[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const result = await run(files[next++]);
+      results.push(result);
+      done(result);
     }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
+  return results;
+}
+
+async function readTimes(): Promise<Map<string, number>> {
+  const text = await Deno.readTextFile(TIMES_PATH).catch(() => "{}");
+  try {
+    return new Map(
+      Object.entries(JSON.parse(text)).filter(([, v]) => typeof v === "number"),
+    ) as Map<
+      string,
+      number
+    >;
+  } catch {
+    return new Map(); // a torn file from an interrupted run: start from the sizes
   }
-  if (pending) await Deno.stdout.write(encoder.encode(prefix + pending + "\n"));
 }
 
-/** Sums the top-level test cases' seconds per file of a JUnit report (steps are inside them). */
-export function fileSeconds(xml: string): Map<string, number> {
-  const seconds = new Map<string, number>();
-  for (const suite of xml.matchAll(/<testsuite name="([^"]+)"[^>]*>([\s\S]*?)<\/testsuite>/g)) {
-    const file = suite[1].replace(/^\.\//, "");
-    // Steps are reported as cases named "test > step"; count only the tests themselves.
-    let total = 0;
-    for (const test of suite[2].matchAll(/<testcase name="([^"]*)"[^>]*time="([\d.]+)"/g)) {
-      if (!test[1].includes(" &gt; ")) total += Number(test[2]);
-    }
-    seconds.set(file, total);
-  }
-  return seconds;
+function table(results: FileRun[], count: number): string {
+  return [...results].sort((a, b) => b.seconds - a.seconds).slice(0, count)
+    .map((r) => `  ${r.seconds.toFixed(1).padStart(6)} s  ${r.file}${r.ok ? "" : "  FAILED"}`)
+    .join("\n");
 }
 
-function slowest(files: Map<string, number>, count: number): string[] {
-  return [...files].sort((a, b) => b[1] - a[1]).slice(0, count)
-    .map(([file, seconds]) => `  ${seconds.toFixed(1).padStart(6)} s  ${file}`);
-}
-
-/** Runs the chosen suites at once and reports; the exit code says whether all passed. */
+/** Runs the chosen suites' files and reports; the exit code says whether all passed. */
 async function runSuites(names: string[]): Promise<number> {
   const all = await suites();
-  const unknown = names.filter((name) => !all.some((suite) => suite.name === name));
-  if (unknown.length > 0) {
+  const unknown = names.find((name) => !all.some((suite) => suite.name === name));
+  if (unknown !== undefined) {
     console.error(
-      `Cannot run test suite "${unknown[0]}": it is not a suite, expected one of ${
+      `Cannot run test suite "${unknown}": it is not a suite, expected one of ${
         all.map((suite) => `"${suite.name}"`).join(", ")
       }`,
     );
     return 2;
   }
-  const chosen = names.length === 0 ? all : all.filter((suite) => names.includes(suite.name));
-  const width = Math.max(...chosen.map((suite) => suite.name.length));
-  const junitDir = await Deno.makeTempDir({ prefix: "test-suites-" });
+  const files = all.filter((suite) => names.length === 0 || names.includes(suite.name))
+    .flatMap((suite) => suite.files);
   const started = performance.now();
-  try {
-    const runs = await Promise.all(chosen.map((suite) => runSuite(suite, width, junitDir)));
-    const total = (performance.now() - started) / 1000;
-    console.log(`\ntest suites, ${total.toFixed(0)} s in all (they run at the same time):`);
-    for (const run of runs) {
-      console.log(
-        `${run.name}: ${run.ok ? "ok" : "FAILED"} in ${run.seconds.toFixed(0)} s; slowest:`,
-      );
-      console.log(slowest(run.files, 5).join("\n"));
-    }
-    return runs.every((run) => run.ok) ? 0 : 1;
-  } finally {
-    await Deno.remove(junitDir, { recursive: true });
+  // Types once for every file (and lib/ through them), rather than once a process.
+  const check = await new Deno.Command(Deno.execPath(), {
+    args: ["check", ...files],
+    cwd: PROJECT_ROOT,
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (!check.success) {
+    await Deno.stderr.write(check.stderr);
+    return 1;
   }
+  const times = await readTimes();
+  const sizes = new Map(
+    await Promise.all(
+      files.map(async (f) => [f, (await Deno.stat(join(PROJECT_ROOT, f))).size] as const),
+    ),
+  );
+  const jobs = navigator.hardwareConcurrency;
+  console.log(`${files.length} test files, ${jobs} at a time\n`);
+  const encoder = new TextEncoder();
+  const results = await pool(
+    startOrder(files, times, sizes),
+    jobs,
+    (f) => runFile(f, false),
+    (r) => {
+      const text = r.ok
+        ? `${r.summary.replace(/^ok/, "ok    ")}  ${r.file} (${r.seconds.toFixed(1)} s)\n`
+        : `\n${"=".repeat(20)} ${r.file} FAILED ${"=".repeat(20)}\n${r.output}\n`;
+      Deno.stdout.writeSync(encoder.encode(text));
+    },
+  );
+  const total = (performance.now() - started) / 1000;
+  await Deno.mkdir(REPORTS_DIR, { recursive: true });
+  for (const r of results) times.set(r.file, r.seconds);
+  await Deno.writeTextFile(TIMES_PATH, JSON.stringify(Object.fromEntries(times), null, 2) + "\n");
+
+  const failed = results.filter((r) => !r.ok);
+  const passed = (r: FileRun) => Number(r.summary.match(/(\d+) passed/)?.[1] ?? 0);
+  console.log(
+    `\n${failed.length === 0 ? "ok" : "FAILED"}: ${results.length} files, ` +
+      `${
+        results.reduce((n, r) => n + passed(r), 0)
+      } tests passed, ${failed.length} files failed, ` +
+      `${total.toFixed(0)} s. Slowest files:\n${table(results, 8)}`,
+  );
+  if (failed.length > 0) console.log(`\nFailed: ${failed.map((r) => r.file).join(", ")}`);
+  return failed.length === 0 ? 0 : 1;
 }
 
 /**
  * Runs every test file alone, one after another, and prints each file's wall seconds (its
- * process and module loading included, type checking not), slowest first: where the suites'
- * time goes.
+ * process and module loading included, type checking not), slowest first: where the time goes.
  */
 async function timeFiles(): Promise<number> {
-  const rows: { file: string; suite: string; seconds: number; ok: boolean }[] = [];
+  const rows: { file: string; suite: string; run: FileRun }[] = [];
   for (const suite of await suites()) {
     for (const file of suite.files) {
-      const started = performance.now();
-      const { success } = await new Deno.Command(Deno.execPath(), {
-        // Type checking is left out: the suites check all their files once, not file by file.
-        args: ["test", "--no-check", ...TEST_PERMISSIONS, file],
-        cwd: PROJECT_ROOT,
-        env: { NO_COLOR: "1" },
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      const seconds = (performance.now() - started) / 1000;
-      rows.push({ file, suite: suite.name, seconds, ok: success });
-      console.error(`${seconds.toFixed(1).padStart(6)} s  ${file}${success ? "" : "  FAILED"}`);
+      const run = await runFile(file, false);
+      rows.push({ file, suite: suite.name, run });
+      console.error(`${run.seconds.toFixed(1).padStart(6)} s  ${file}${run.ok ? "" : "  FAILED"}`);
     }
   }
-  rows.sort((a, b) => b.seconds - a.seconds);
+  rows.sort((a, b) => b.run.seconds - a.run.seconds);
   console.log("\n| seconds | suite | file |\n| ---: | --- | --- |");
-  for (const row of rows) {
-    console.log(
-      `| ${row.seconds.toFixed(1)} | ${row.suite} | ${row.file}${row.ok ? "" : " (FAILED)"} |`,
-    );
+  for (const { file, suite, run } of rows) {
+    console.log(`| ${run.seconds.toFixed(1)} | ${suite} | ${file}${run.ok ? "" : " (FAILED)"} |`);
   }
   for (const suite of new Set(rows.map((row) => row.suite))) {
-    const sum = rows.filter((row) => row.suite === suite).reduce((a, row) => a + row.seconds, 0);
+    const sum = rows.filter((row) => row.suite === suite).reduce(
+      (a, row) => a + row.run.seconds,
+      0,
+    );
     console.log(`| ${sum.toFixed(1)} | ${suite} | all its files, one after another |`);
   }
-  return rows.every((row) => row.ok) ? 0 : 1;
+  return rows.every((row) => row.run.ok) ? 0 : 1;
 }
 
 if (import.meta.main) {
