@@ -214,7 +214,7 @@ async function runSuites(names: string[]): Promise<number> {
       files.map(async (f) => [f, (await Deno.stat(join(PROJECT_ROOT, f))).size] as const),
     ),
   );
-  const jobs = navigator.hardwareConcurrency;
+  const jobs = Number(Deno.env.get("TEST_JOBS") ?? navigator.hardwareConcurrency);
   console.log(`${files.length} test files, ${jobs} at a time\n`);
   const encoder = new TextEncoder();
   const results = await pool(
