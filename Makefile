@@ -16,12 +16,17 @@ BENCH_APT_PACKAGES := python3-torch libopenblas0-pthread
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_COLOR := 1
 
-.PHONY: test report bench setup deno apt kernel deps data clean
+.PHONY: test test-fast report bench setup deno apt kernel deps data clean
 
 ## test: install what is missing, then formatting, lint, type checks, unit tests and every notebook (QUICK=1)
 test: setup
 	deno task check
 	deno task test
+
+## test-fast: the edit loop: install what is missing, then formatting, lint, type checks and the unit tests
+test-fast: setup
+	deno task check
+	deno task test:fast
 
 ## report: install what is missing, then execute every notebook (full profile) into reports/*.html
 report: setup
@@ -56,7 +61,7 @@ apt:
 	  fi; \
 	  echo "setup: installing with apt-get: $$(echo $$missing)"; \
 	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 kernel:
