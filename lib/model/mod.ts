@@ -5,6 +5,7 @@
  */
 export * from "./checkpoint.ts";
 export * from "./gradients.ts";
+export * from "./init.ts";
 export * from "./network.ts";
 export * from "./nll.ts";
 export * from "./optimizer.ts";

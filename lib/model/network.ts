@@ -7,7 +7,7 @@
 import { phrase, rangeError, typeError } from "../util/validate.ts";
 import * as tf from "@tensorflow/tfjs";
 import { IMAGE_PIXELS, NUM_CLASSES } from "../data/mnist.ts";
-import { createRng, uniform } from "../util/random.ts";
+import { pytorchInitialWeights } from "./init.ts";
 
 /** Options of {@linkcode createModel}. */
 export interface ModelOptions {
@@ -112,16 +112,18 @@ export function logSoftmax(): tf.layers.Layer {
  * @param seed Seed of the generator.
  */
 export function initializeLikePyTorch(model: tf.LayersModel, seed = 0): void {
-  const rng = createRng(seed);
-  for (const layer of model.layers) {
-    if (layer.getClassName() !== "Dense") continue;
-    const [fanIn, fanOut] = layer.getWeights()[0].shape;
-    const bound = 1 / Math.sqrt(fanIn);
-    const newKernel = tf.tensor2d(uniform(fanIn * fanOut, -bound, bound, rng), [fanIn, fanOut]);
-    const newBias = tf.tensor1d(uniform(fanOut, -bound, bound, rng));
-    layer.setWeights([newKernel, newBias]);
-    tf.dispose([newKernel, newBias]);
-  }
+  const dense = model.layers.filter((layer) => layer.getClassName() === "Dense");
+  const kernels = dense.map((layer) => layer.getWeights()[0].shape as [number, number]);
+  const weights = pytorchInitialWeights(
+    [kernels[0][0], ...kernels.map(([, units]) => units)],
+    seed,
+  );
+  dense.forEach((layer, l) => {
+    const [fanIn, fanOut] = kernels[l];
+    const tensors = [tf.tensor2d(weights[l].kernel, [fanIn, fanOut]), tf.tensor1d(weights[l].bias)];
+    layer.setWeights(tensors);
+    tf.dispose(tensors);
+  });
 }
 
 /** One row of {@linkcode parameterSummary} (a type alias, so it passes as a table row). */

@@ -15,18 +15,14 @@ import * as tf from "@tensorflow/tfjs";
 import type { Blas } from "../backend/blas.ts";
 import { IMAGE_PIXELS } from "../data/mnist.ts";
 import { denseGradientsUnsupported } from "../model/gradients.ts";
+import type { DenseWeights } from "../model/init.ts";
 import type { OptimizerConfig } from "../model/optimizer.ts";
 import type { Rng } from "../util/random.ts";
 import { measuredWideStep, type StepNorms } from "./dynamics.ts";
 import { createWideNet, getModelWeights, setModelWeights } from "./wide_net.ts";
 import { backward, forward, type HeadResult, lossHead, updateModels } from "./grid_step.ts";
 
-/** One dense layer's parameters as tfjs stores them. */
-export interface DenseWeights {
-  /** `inputs × units`, row-major. */
-  kernel: Float32Array;
-  bias: Float32Array;
-}
+export type { DenseWeights };
 
 /**
  * Whether a model can train on the host: a dense stack `denseGradients` supports, on 784 inputs.
