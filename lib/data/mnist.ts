@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzip as gunzipCallback } from "node:zlib";
 import { datasetName } from "./dataset.ts";
+import { IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES } from "./shape.ts";
 import { DATA_DIR } from "../util/paths.ts";
 import { createRng, permutation } from "../util/random.ts";
 import {
@@ -25,12 +26,7 @@ import {
 
 const gunzipAsync = promisify(gunzipCallback);
 
-/** Side of an image in pixels. */
-export const IMAGE_SIDE = 28;
-/** Pixels per image. */
-export const IMAGE_PIXELS: number = IMAGE_SIDE * IMAGE_SIDE;
-/** Number of classes (digits 0–9, or the ten Fashion-MNIST garments). */
-export const NUM_CLASSES = 10;
+export { IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES };
 
 /** IDX magic number of a ubyte file with 3 dimensions (images). */
 export const IMAGE_MAGIC = 0x00000803;

@@ -19,7 +19,8 @@
  * @module
  */
 import { simdArrays } from "../backend/simd.ts";
-import { IMAGE_PIXELS, type Split } from "../data/mnist.ts";
+import type { Split } from "../data/mnist.ts";
+import { IMAGE_PIXELS } from "../data/shape.ts";
 import { positiveInteger, typeError } from "../util/validate.ts";
 import { layerSlot, type WideNet } from "./wide_net.ts";
 import {

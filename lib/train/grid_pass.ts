@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { IMAGE_PIXELS } from "../data/mnist.ts";
+import { IMAGE_PIXELS } from "../data/shape.ts";
 import { simdArrays } from "../backend/simd.ts";
 import { createRng, deriveSeed, permutation, type Rng } from "../util/random.ts";
 import {
@@ -98,6 +98,24 @@ export interface PassHooks {
   ): boolean | Promise<boolean>;
   /** When model k's run ends: its final weights and outcome. */
   onFinish(k: number, weights: DenseWeights[], outcome: PassOutcome): void | Promise<void>;
+  /** After every step, for live views; awaiting it pauses the pass (the learning-rate lab's). */
+  onStep?(step: PassStep): void | Promise<void>;
+}
+
+/** What {@linkcode PassHooks.onStep} hears after a step. */
+export interface PassStep {
+  /** Steps done (1-based), over all epochs. */
+  step: number;
+  epoch: number;
+  /** Batch of the epoch (1-based) and batches per epoch. */
+  batch: number;
+  batches: number;
+  /** Images in the step's batch. */
+  rows: number;
+  /** The batch's mean loss per model; NaN for a model that is no longer running. */
+  losses: Float64Array;
+  /** A running model's current weights (a copy); `null` once it has finished. */
+  weightsOf(k: number): DenseWeights[] | null;
 }
 
 const EVAL_ROWS = 500;
@@ -140,6 +158,7 @@ export async function runSharedPass(
   const head: HeadResult = { loss: new Float64Array(K), correct: new Int32Array(K) };
   const learningRates = new Float64Array(K);
   const active = new Uint8Array(K).fill(1);
+  const stepLosses = new Float64Array(K);
   const probe = job.probe ?? null;
   const helpers = () => ({
     evaluate: validation ? createEvaluator(kernels, net) : null,
@@ -245,6 +264,21 @@ export async function runSharedPass(
         state.correctSum += head.correct[i];
       }
       if (finished) compact();
+      if (hooks.onStep) {
+        stepLosses.fill(NaN);
+        slots.forEach((k, i) => (stepLosses[k] = head.loss[i]));
+        const weightsOf = (k: number) =>
+          slots.includes(k) ? getModelWeights(net, slots.indexOf(k)) : null;
+        await hooks.onStep({
+          step: step + 1,
+          epoch,
+          batch: b + 1,
+          batches,
+          rows,
+          losses: stepLosses,
+          weightsOf,
+        });
+      }
     }
     const evaluation = slots.length > 0 && evaluate && validation ? evaluate(validation) : null;
     const dead = slots.length > 0 && countDead ? countDead() : null;
