@@ -42,6 +42,7 @@ export const NOTEBOOK_FILES = [
   "tests/tools/report_test.ts",
   "tests/tools/report_browser_test.ts",
   "tests/tools/playground_browser_test.ts",
+  "tests/tools/lab_browser_test.ts",
 ];
 
 /** Where each file's seconds of the last run are kept, to start the longest first next time. */

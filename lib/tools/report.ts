@@ -21,6 +21,7 @@ import { datasetTitle } from "../data/dataset.ts";
 import { writeAtomically } from "../util/atomic.ts";
 import { escapeHtml } from "../notebook/display.ts";
 import { trainedModelDir } from "../model/checkpoint.ts";
+import { LAB_FILE, writeReportLab } from "./lab.ts";
 import { PLAYGROUND_FILE, writeReportPlayground } from "./playground.ts";
 
 /** Folder of the notebooks `deno task report` runs. */
@@ -66,6 +67,8 @@ export interface BuildReportsOptions {
   write?: (text: string) => void;
   /** Model folder for `playground.html` (see lib/tools/playground.ts); without it none is written. */
   playgroundModelDir?: string;
+  /** Also write the learning-rate lab, `lab.html` (see lib/tools/lab.ts); default `false`. */
+  lab?: boolean;
 }
 
 /** The outcome of {@linkcode buildReports}. */
@@ -164,6 +167,7 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
   if (options.playgroundModelDir) {
     write(await writeReportPlayground(options.playgroundModelDir, reportsDir));
   }
+  if (options.lab) write(await writeReportLab(reportsDir));
   await writeIndex(reportsDir, [...entries.values()]);
   return { entries: [...entries.values()], failures };
 }
@@ -175,6 +179,7 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
  * @param entries One per notebook, in the order to show them.
  * @param options.generatedAt When the page is made.
  * @param options.playground Href of the playground page to link, if there is one.
+ * @param options.lab Href of the learning-rate lab to link, if there is one.
  * @returns A standalone HTML page.
  *
  * @example
@@ -188,9 +193,14 @@ export async function buildReports(options: BuildReportsOptions = {}): Promise<R
  */
 export function renderIndex(
   entries: ReportEntry[],
-  options: { generatedAt?: Date; playground?: string } = {},
+  options: { generatedAt?: Date; playground?: string; lab?: string } = {},
 ): string {
   const { generatedAt = new Date() } = options;
+  const lab = options.lab === undefined
+    ? ""
+    : `\n  <p><a href="${
+      escapeHtml(options.lab)
+    }">Learning-rate lab</a>: train the network at several rates side by side, live, in your browser.</p>`;
   const playground = options.playground === undefined
     ? ""
     : `\n  <p><a href="${
@@ -245,7 +255,7 @@ export function renderIndex(
 </head>
 <body>
   <h1>Notebook reports</h1>
-  <p>${summary}; each report is a notebook executed top to bottom on a fresh kernel.</p>${playground}
+  <p>${summary}; each report is a notebook executed top to bottom on a fresh kernel.</p>${playground}${lab}
   <table>
 ${rows.join("\n")}
   </table>
@@ -294,7 +304,8 @@ async function readPreviousEntries(path: string): Promise<ReportEntry[]> {
 
 async function writeIndex(folder: string, entries: ReportEntry[]): Promise<void> {
   const playground = await exists(join(folder, PLAYGROUND_FILE)) ? PLAYGROUND_FILE : undefined;
-  await writeAtomically(join(folder, "index.html"), renderIndex(entries, { playground }));
+  const lab = await exists(join(folder, LAB_FILE)) ? LAB_FILE : undefined;
+  await writeAtomically(join(folder, "index.html"), renderIndex(entries, { playground, lab }));
   await writeAtomically(
     join(folder, "index.json"),
     JSON.stringify({ entries }, null, 2) + "\n",
@@ -361,6 +372,7 @@ async function main(args: string[]): Promise<number> {
     names: positionals,
     timeoutSeconds,
     playgroundModelDir: trainedModelDir(),
+    lab: true,
   });
   const index = displayPath(join(REPORTS_DIR, "index.html"));
   if (entries.length === 0) {

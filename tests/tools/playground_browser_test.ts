@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import * as tf from "@tensorflow/tfjs";
 import { setupBackend } from "../../lib/backend/backend.ts";
 import { loadMnist } from "../../lib/data/mnist.ts";
@@ -19,18 +19,10 @@ import { predictProbabilities } from "../../lib/model/predict.ts";
 import { train } from "../../lib/train/train.ts";
 import { writePlayground } from "../../lib/tools/playground.ts";
 import { inkFromRgba, prepareDigit } from "../../lib/tools/playground/prepare.js";
-import { DEFAULT_CHROMIUM } from "../../lib/tools/screenshot.ts";
+import { launchChromium, serveFolder } from "./_browser.ts";
 
 const COMPARED = 100;
 const TOLERANCE = 1e-4;
-const CHROMIUM_FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 await setupBackend({ log: false });
 
@@ -166,11 +158,7 @@ Deno.test({
     const { test } = await loadMnist({ limit: COMPARED });
     const images = test.images;
     const deno = predictProbabilities(model, images);
-    const browser = await puppeteer.launch({
-      executablePath: DEFAULT_CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-    });
+    const browser = await launchChromium();
     try {
       await t.step(
         "from file:// it loads the embedded model and fetches only files beside it",
@@ -311,26 +299,4 @@ function argmax(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
-}
-
-/** A static file server for the playground folder on a free local port. */
-function serveFolder(root: string): Deno.HttpServer<Deno.NetAddr> {
-  const types: Record<string, string> = {
-    html: "text/html",
-    js: "text/javascript",
-    json: "application/json",
-    bin: "application/octet-stream",
-  };
-  return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
-    const path = decodeURIComponent(new URL(request.url).pathname);
-    if (path.includes("..")) return new Response("no", { status: 400 });
-    try {
-      const body = await Deno.readFile(join(root, path));
-      return new Response(body, {
-        headers: { "content-type": types[path.split(".").at(-1)!] ?? "application/octet-stream" },
-      });
-    } catch {
-      return new Response("not found", { status: 404 });
-    }
-  });
 }

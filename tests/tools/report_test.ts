@@ -134,3 +134,21 @@ Deno.test("deno task report exits non-zero and says why for an unknown notebook"
     /Cannot run notebook "no_such": it is missing from .*, expected one of 01_data/,
   );
 });
+
+Deno.test("renderIndex() links the playground and the lab only when they are given", () => {
+  const entry: ReportEntry = {
+    notebook: "01_a.ipynb",
+    title: "A",
+    summary: "",
+    html: "01_a.html",
+    status: "not run",
+  };
+  const without = renderIndex([entry]);
+  assert.doesNotMatch(without, /lab\.html|playground\.html/);
+  const both = renderIndex([entry], { playground: "playground.html", lab: "lab.html" });
+  assert.match(both, /<a href="playground.html">Playground<\/a>/);
+  assert.match(
+    both,
+    /<a href="lab.html">Learning-rate lab<\/a>: train the network at several rates/,
+  );
+});

@@ -162,6 +162,12 @@ function fail(current, message) {
 function receive(current, message) {
   if (current !== session) return;
   if (message.type === "error") return fail(current, message.message);
+  if (message.type === "paused") {
+    current.step = message.step;
+    $("step-count").textContent = String(message.step);
+    $("phase").textContent = `paused at step ${message.step}`;
+    return;
+  }
   if (message.type === "done") {
     current.step = message.steps;
     $("step-count").textContent = String(message.steps);
@@ -238,7 +244,7 @@ $("pause").addEventListener("click", () => {
   session.paused = !session.paused;
   worker.postMessage({ type: session.paused ? "pause" : "resume" });
   $("pause").textContent = session.paused ? "Resume" : "Pause";
-  if (session.paused) $("phase").textContent = `paused at step ${session.step}`;
+  if (session.paused) $("phase").textContent = "pausing…";
 });
 $("reset").addEventListener("click", () => {
   stop();

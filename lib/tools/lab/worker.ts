@@ -115,6 +115,12 @@ export function serveLab(scope: Scope): void {
         if (now - lastYield >= SLICE_MS || paused) {
           await nextTask();
           const pauseStart = performance.now();
+          if (paused) {
+            // Everything up to this step is drawn before the page says "paused".
+            scope.postMessage({ type: "batch", messages: outbox });
+            outbox = [];
+            scope.postMessage({ type: "paused", step: step.step });
+          }
           while (paused) await new Promise<void>((done) => (resume = done));
           pausedMs += performance.now() - pauseStart;
           lastYield = performance.now();
