@@ -12,7 +12,8 @@
  * ```
  *
  * Flags: `--epochs N` timed epochs per backend, the fastest is reported (default 2);
- * `--grid-epochs E` epochs of the grid (default 3); `--no-grid` skips it;
+ * `--grid-epochs E` epochs of the grid (default 3); `--no-grid` skips it; `--no-lab` skips the
+ * learning-rate lab's speed in Chromium (bench/lab_browser.ts);
  * `--cpu-steps N` steps timed on the slow cpu backend, extrapolated to an epoch (default 150);
  * `--rounds N` rounds of ours-then-PyTorch for the epoch and grid ratios, whose medians are quoted
  * (default 3: the first measurements and two more pairs); `--only NAME` run one configuration;
@@ -28,6 +29,7 @@ import { datasetDir, IMAGE_PIXELS, loadMnist, loadSplits } from "../lib/data/mni
 import { createModel } from "../lib/model/network.ts";
 import { projectPath } from "../lib/util/paths.ts";
 import { predictProbabilities } from "../lib/model/predict.ts";
+import { labTable, measureLab } from "./lab_browser.ts";
 import { train } from "../lib/train/train.ts";
 import { trainGrid } from "../lib/train/grid.ts";
 import { cpuFeatures } from "../lib/backend/cpu.ts";
@@ -323,6 +325,7 @@ async function main(): Promise<void> {
       "grid-worker": { type: "boolean", default: false },
       "grid-epochs": { type: "string", default: "3" },
       "no-grid": { type: "boolean", default: false },
+      "no-lab": { type: "boolean", default: false },
       rounds: { type: "string", default: "3" },
     },
   });
@@ -453,6 +456,11 @@ async function main(): Promise<void> {
       );
     }
   }
+  const lab = values.only || values["no-lab"] ? null : await measureLab().catch((error) => {
+    console.error(`bench: skipping the lab: ${error.message}`);
+    return null;
+  });
+  if (lab) console.log(`\nThe learning-rate lab: ${lab.engine}\n\n${labTable(lab)}`);
   const wasmBlasOverPytorch = fastest && fastestTorch
     ? fastest.epoch_s / fastestTorch.epoch_s
     : null;
@@ -466,6 +474,7 @@ async function main(): Promise<void> {
       ratios,
       alternating,
       wasm_blas_over_pytorch: wasmBlasOverPytorch,
+      lab,
     }));
   }
 }
