@@ -18,6 +18,7 @@ import { IMAGE_PIXELS } from "../data/shape.ts";
 import { copyAtomically, writeAtomically } from "../util/atomic.ts";
 import { projectPath } from "../util/paths.ts";
 import { cannotMessage, positiveInteger } from "../util/validate.ts";
+import { toBase64 } from "./_base64.ts";
 import { LAB_DEFAULTS, LAB_MAX_RUNS, LAB_RATE_RANGE } from "./lab/engine.ts";
 
 /** File name of the page. */
@@ -206,15 +207,6 @@ function encode(split: Split) {
   const pixels = new Uint8Array(split.images.length);
   for (let i = 0; i < pixels.length; i++) pixels[i] = Math.round(split.images[i] * 255);
   return { count: split.count, pixels: toBase64(pixels), labels: toBase64(split.labels) };
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  const chunk = 0x8000; // String.fromCharCode takes a bounded number of arguments
-  for (let i = 0; i < bytes.length; i += chunk) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
-  }
-  return btoa(binary);
 }
 
 /**

@@ -12,6 +12,7 @@
  * @module
  */
 import { basename, join, relative } from "node:path";
+import { toBase64 } from "./_base64.ts";
 import { copyAtomically, writeAtomically } from "../util/atomic.ts";
 import { cannotMessage } from "../util/validate.ts";
 import { projectPath } from "../util/paths.ts";
@@ -249,15 +250,6 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
     offset += part.length;
   }
   return out;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  const chunk = 0x8000; // String.fromCharCode takes a bounded number of arguments
-  for (let i = 0; i < bytes.length; i += chunk) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
-  }
-  return btoa(binary);
 }
 
 function escapeText(text: string): string {

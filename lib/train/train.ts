@@ -3,6 +3,14 @@
  * momentum on the NLL loss, and per epoch the mean train and validation loss (and accuracy), as tidy
  * history rows. A non-finite loss stops the run and marks it diverged.
  *
+ * One step path: on the host, a step here is `createHostStep`, the grid's forward, loss head,
+ * backward and update blocks (`grid_step.ts`) on a wide net of one model. The epoch loop around it
+ * stays apart from the grid's (`runSharedPass`) because it serves what a single run needs and a
+ * grid does not: any `tf.LayersModel` (the tape path when the host cannot train it), per-batch
+ * callbacks for live progress, tfjs-side evaluation and dynamics on the model itself. Both loops
+ * draw the same batch order and stop at the same divergence test; `tests/train/grid_test.ts` checks
+ * that a grid's runs equal their `train()` runs within 1e-4.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
