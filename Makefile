@@ -7,12 +7,14 @@ SHELL := /bin/bash
 
 DENO_VERSION := 2.9.6
 PYTHON := /usr/bin/python3
-# Jupyter to run notebooks headless, the Fashion-MNIST files, OpenBLAS for the fast backend,
+# Jupyter to run notebooks headless, the Fashion-MNIST files, OpenBLAS for the fast backend (serial,
+# and threaded for grids that train on every core),
 # Chromium, in which the tests look at an exported report, and strace, with which they check that
 # atomic writes sync before renaming.
 APT_PACKAGES := jupyter-notebook jupyter-nbconvert python3-nbconvert python3-nbclient \
-	jupyter-client python3-ipykernel dataset-fashion-mnist libopenblas0-serial chromium strace
-BENCH_APT_PACKAGES := python3-torch libopenblas0-pthread
+	jupyter-client python3-ipykernel dataset-fashion-mnist libopenblas0-serial libopenblas0-pthread \
+	chromium strace
+BENCH_APT_PACKAGES := python3-torch
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_COLOR := 1
 

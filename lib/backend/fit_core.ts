@@ -146,9 +146,9 @@ export interface LoadFittingBlasOptions extends Omit<LoadBlasOptions, "coreType"
 
 /**
  * Opens a CBLAS library (like `loadBlas`) and, for OpenBLAS, makes sure its kernels fit the CPU:
- * `ANN_BLAS_CORETYPE` (or the `coreType` option) wins; else an `OPENBLAS_CORETYPE` already in the
- * environment is left alone; else a generic core on an AVX2 or AVX-512 CPU is replaced by the
- * matching one, provided its products agree with the stock kernels'.
+ * `ANN_BLAS_CORETYPE` (or the `coreType` option) wins; else a core below the CPU's instruction
+ * level, OpenBLAS's own generic pick or one set in `OPENBLAS_CORETYPE`, is replaced by the matching
+ * one, provided its products agree with the first one's; a preset core that fits is left alone.
  *
  * @param options Library path, threads, CPU, forced core.
  * @returns The opened library; `info.coreReason` says which core and why.
@@ -161,10 +161,22 @@ export function loadFittingBlas(options: LoadFittingBlasOptions = {}): Blas {
   const stock = loadBlas({ ...loadOptions, coreType: startCore });
   const reported = stock.info.core;
   if (stock.info.vendor !== "OpenBLAS" || reported === null) return stock;
-  if ((override === undefined || override === "") && preset !== undefined && preset !== "") {
-    return withReason(stock, `${OPENBLAS_CORETYPE_ENV}=${preset} set in the environment`, reported);
-  }
+  const presetOnly = (override === undefined || override === "") && preset !== undefined &&
+    preset !== "";
   const choice = chooseCore(reported, cpu ?? cpuFeatures(), override);
+  if (presetOnly) {
+    // A preset core that fits the CPU stays; an older one (machines set Haswell everywhere to
+    // avoid Prescott) is replaced like OpenBLAS's own generic pick. ANN_BLAS_CORETYPE keeps any.
+    if (choice.core === null) {
+      return withReason(
+        stock,
+        `${OPENBLAS_CORETYPE_ENV}=${preset} set in the environment`,
+        reported,
+      );
+    }
+    choice.reason = choice.reason.replace(/^OpenBLAS chose /, `${OPENBLAS_CORETYPE_ENV}=`) +
+      ` (set ${BLAS_CORETYPE_ENV} to keep it)`;
+  }
   if (choice.core === null || choice.core.toLowerCase() === reported.toLowerCase()) {
     return withReason(stock, choice.reason, reported);
   }

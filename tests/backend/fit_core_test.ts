@@ -97,8 +97,26 @@ Deno.test({
     assert.match(forced.summary, /core: ANN_BLAS_CORETYPE=Prescott/);
     const chosen = await run({});
     assert.match(chosen.summary, /core: OpenBLAS chose \w+/);
-    const preset = await run({ OPENBLAS_CORETYPE: "Haswell" });
-    assert.equal(preset.core, "Haswell");
-    assert.match(preset.summary, /core: OPENBLAS_CORETYPE=Haswell set in the environment/);
+    // A preset core that fits the CPU stays; one below it is replaced, as OpenBLAS's own would be.
+    const cores = runnableCores(cpuFeatures()).filter((c) => c !== "Zen" && c !== "Cooperlake");
+    const best = cores.at(-1)!;
+    const kept = await run({ OPENBLAS_CORETYPE: best });
+    assert.equal(kept.core, best);
+    assert.match(
+      kept.summary,
+      new RegExp(`core: OPENBLAS_CORETYPE=${best} set in the environment`),
+    );
+    if (cores.includes("Haswell") && best !== "Haswell") {
+      const older = await run({ OPENBLAS_CORETYPE: "Haswell" });
+      assert.equal(older.core, best);
+      assert.match(
+        older.summary,
+        new RegExp(
+          `core: OPENBLAS_CORETYPE=Haswell \\(AVX2\\) on this .* CPU \\(set ANN_BLAS_CORETYPE to keep it\\): loaded ${best}, its products agree with Haswell's`,
+        ),
+      );
+      const forced = await run({ OPENBLAS_CORETYPE: "Haswell", ANN_BLAS_CORETYPE: "Haswell" });
+      assert.equal(forced.core, "Haswell");
+    }
   },
 });
