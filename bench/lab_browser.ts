@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import puppeteer from "puppeteer-core";
 import { DEFAULT_CHROMIUM } from "../lib/tools/screenshot.ts";

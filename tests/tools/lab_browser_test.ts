@@ -6,7 +6,6 @@
  * the same images and batch order. Every request the page makes is recorded.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Browser, Page } from "puppeteer-core";
 import { setupBackend } from "../../lib/backend/backend.ts";
