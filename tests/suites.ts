@@ -10,9 +10,9 @@
  * front, for all of them.
  *
  * ```sh
- * deno task test               # every file: the unit tests and the notebook, kernel and browser tests
- * deno task test unit          # the unit tests only (`make test-fast`)
- * deno task test notebooks     # the notebooks, kernels and browsers only
+ * deno task test               # every file: the unit tests and the integration tests
+ * deno task test unit          # the unit tests only (`make test-fast`): one process each, no other programs
+ * deno task test integration   # the tests that start other programs: kernels, Jupyter, Chromium, CLIs
  * deno task test:times         # every file alone, one after another: where the time goes
  * ```
  *
@@ -33,10 +33,15 @@ export const TEST_PERMISSIONS = [
 ];
 
 /**
- * The files of the `notebooks` suite: real kernels, Jupyter and Chromium. Every other test file is
- * in `unit`.
+ * The files of the `integration` suite: tests that start other programs and wait for them (Deno
+ * kernels, Jupyter, Chromium, the CLI, processes that race on one folder, OpenBLAS loaded once per
+ * core in fresh processes). Every other test file is in `unit`.
  */
-export const NOTEBOOK_FILES = [
+export const INTEGRATION_FILES = [
+  "tests/backend/fit_core_test.ts",
+  "tests/model/checkpoint_test.ts",
+  "tests/train/sweep_test.ts",
+  "tests/tools/train_cli_test.ts",
   "tests/notebooks_test.ts",
   "tests/tools/notebook_runner_test.ts",
   "tests/tools/report_test.ts",
@@ -57,7 +62,7 @@ export interface Suite {
 /**
  * Every test file under `tests/`, split into the suites.
  *
- * @returns `unit` and `notebooks`, files sorted.
+ * @returns `unit` and `integration`, files sorted.
  */
 export async function suites(): Promise<Suite[]> {
   const all: string[] = [];
@@ -70,16 +75,16 @@ export async function suites(): Promise<Suite[]> {
   };
   await walk("tests");
   all.sort();
-  const missing = NOTEBOOK_FILES.filter((file) => !all.includes(file));
+  const missing = INTEGRATION_FILES.filter((file) => !all.includes(file));
   if (missing.length > 0) {
     throw new Deno.errors.NotFound(
-      `Cannot find test files ${missing.map((f) => `"${f}"`).join(", ")}: NOTEBOOK_FILES in ` +
+      `Cannot find test files ${missing.map((f) => `"${f}"`).join(", ")}: INTEGRATION_FILES in ` +
         "tests/suites.ts names them, expected them under tests/",
     );
   }
   return [
-    { name: "unit", files: all.filter((file) => !NOTEBOOK_FILES.includes(file)) },
-    { name: "notebooks", files: [...NOTEBOOK_FILES].sort() },
+    { name: "unit", files: all.filter((file) => !INTEGRATION_FILES.includes(file)) },
+    { name: "integration", files: [...INTEGRATION_FILES].sort() },
   ];
 }
 
@@ -111,7 +116,7 @@ export function startOrder(
   const rank = (file: string): [number, number, number] => {
     const known = seconds.get(file);
     if (known !== undefined) return [2, -known, 0];
-    return [NOTEBOOK_FILES.includes(file) ? 0 : 1, -(sizes.get(file) ?? 0), 0];
+    return [INTEGRATION_FILES.includes(file) ? 0 : 1, -(sizes.get(file) ?? 0), 0];
   };
   return [...files].sort((a, b) => {
     const [x, y] = [rank(a), rank(b)];
