@@ -7,6 +7,7 @@
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { CHROMIUM_FLAGS } from "../tools/_browser.ts";
 import { type CellOutputs, notebookOutputs, type Output } from "./outputs.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -173,14 +174,7 @@ export class ClassicNotebook {
       const browser = await puppeteer.launch({
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-        ],
+        args: CHROMIUM_FLAGS,
       });
       return new ClassicNotebook(server, browser, url, token, folder);
     } catch (error) {
