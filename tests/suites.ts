@@ -43,6 +43,7 @@ export const INTEGRATION_FILES = [
   "tests/train/sweep_test.ts",
   "tests/tools/train_cli_test.ts",
   "tests/notebooks_test.ts",
+  "tests/notebook/flush_kernel_test.ts",
   "tests/tools/notebook_runner_test.ts",
   "tests/tools/report_test.ts",
   "tests/tools/report_browser_test.ts",

@@ -13,13 +13,17 @@
  * (Jupyter, VS Code), where the next cell's request is already waiting, it lands in the next cell.
  * Measured with a client that runs cells one after another, as nbclient does: 16 of 150 bare
  * last-expression values and 9 of 150 cells ending in an awaited display were published after
- * `idle`. `show` and `print` therefore send their output and then wait {@linkcode FLUSH_MS} ms;
- * with a wait of 1 ms, none of 300 cells (150 of them with the CPU saturated) was late.
+ * `idle`. `show` and `print` therefore send their output and then {@linkcode flush}: wait until
+ * the kernel has published it (a marker sent after it comes back on the kernel's IOPub channel;
+ * see `iopub_barrier.ts`). A fixed pause of 10 ms, used before, still lost one chart in a CI run
+ * on a loaded machine.
  *
  * Outside a kernel (tests, the CLI) `show` and `print` fall back to `console.log` and do not wait.
  *
  * @module
  */
+import { connectionFileFromCmdline, iopubAddress, IopubBarrier } from "./iopub_barrier.ts";
+
 /** The symbol the Deno Jupyter kernel looks for on a cell's value (`Deno.jupyter.$display`). */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
 
@@ -150,17 +154,22 @@ export async function print(...items: unknown[]): Promise<void> {
 }
 
 /**
- * Milliseconds {@linkcode flush} waits: 1 ms sufficed in each of 300 measured cells, with and without
- * a saturated CPU; ten times that leaves a margin and costs little.
+ * Milliseconds {@linkcode flush} pauses where it cannot confirm publication (a kernel whose IOPub
+ * port it cannot find): 1 ms sufficed in each of 300 measured cells, and ten times that leaves a
+ * margin, but no pause holds on a machine loaded enough.
  */
 export const FLUSH_MS = 10;
 
 /**
- * Lets the kernel publish what this cell has sent so far before the cell goes on or ends (see the
- * module documentation). `show` and `print` call it; call it after `Deno.jupyter.display` or
- * `broadcast` used directly. Outside a kernel it returns at once.
+ * Waits until the kernel has published what this cell sent so far, so that it lands in this cell
+ * before the cell goes on or ends (see the module documentation). `show` and `print` call it; call
+ * it after `Deno.jupyter.display` or `broadcast` used directly. Outside a kernel it returns at once.
  *
- * @returns Resolves after {@linkcode FLUSH_MS} ms in a kernel, at once elsewhere.
+ * In a Deno kernel on Linux it is a barrier ({@link IopubBarrier}): it sends a marker after the
+ * cell's outputs and waits until the kernel publishes it. Elsewhere it pauses {@linkcode FLUSH_MS}
+ * ms.
+ *
+ * @returns Resolves once everything sent before is published (or after the pause).
  *
  * @example
  * ```ts
@@ -172,7 +181,45 @@ export const FLUSH_MS = 10;
  */
 export async function flush(): Promise<void> {
   if (!inJupyter()) return;
+  const broadcast = jupyterBroadcast();
+  const barrier = broadcast && await kernelBarrier();
+  if (barrier && broadcast) {
+    try {
+      return await barrier.wait(broadcast);
+    } catch (error) {
+      barrierConnection = undefined; // connect again next time
+      console.warn(
+        `flush(): could not confirm that the kernel published this cell's outputs ` +
+          `(${(error as Error).message}); pausing ${FLUSH_MS} ms instead`,
+      );
+    }
+  }
   await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
+}
+
+/** The kernel's IOPub subscription, made on first use; resolves to `undefined` where impossible. */
+let barrierConnection: Promise<IopubBarrier | undefined> | undefined;
+
+function kernelBarrier(): Promise<IopubBarrier | undefined> {
+  barrierConnection ??= (async () => {
+    let path: string | undefined;
+    try {
+      path = connectionFileFromCmdline(await Deno.readTextFile("/proc/self/cmdline"));
+    } catch {
+      return undefined; // no /proc (macOS, Windows): pause instead
+    }
+    if (path === undefined) return undefined; // not started with --conn: pause instead
+    try {
+      return await IopubBarrier.connect(iopubAddress(await Deno.readTextFile(path), path));
+    } catch (error) {
+      console.warn(
+        `flush(): cannot subscribe to the kernel's IOPub channel (${(error as Error).message}); ` +
+          `outputs are followed by a ${FLUSH_MS} ms pause instead`,
+      );
+      return undefined;
+    }
+  })();
+  return barrierConnection;
 }
 
 /** `Deno.jupyter.broadcast` when running in a kernel, otherwise `undefined`. */

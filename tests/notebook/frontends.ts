@@ -80,10 +80,6 @@ export async function stockNbconvert(
       "notebook",
       "--execute",
       "--ExecutePreprocessor.timeout=600",
-      // nbclient waits 4 s after a cell's reply for the rest of its outputs, then drops them with
-      // a warning ("on some slow networks (such as CI systems) the default timeout might not be
-      // long enough", its help says): seen once with two kernels and Chromium on two cores.
-      "--ExecutePreprocessor.iopub_timeout=30",
       "--output-dir",
       folder,
       path,
