@@ -135,6 +135,26 @@ Deno.test({
       );
 
       await t.step(
+        "Start with every run unchecked says which option is wrong and that training stopped",
+        async () => {
+          const { page, errors } = await openLab(browser, pathToFileURL(htmlPath).href);
+          await page.$$eval(
+            "#runs input[type=checkbox]",
+            (boxes) => boxes.forEach((box) => ((box as HTMLInputElement).checked = false)),
+          );
+          await page.click("#start");
+          await page.waitForFunction(() =>
+            /^stopped/.test(document.getElementById("phase")!.textContent!)
+          );
+          const message = await page.$eval("#message", (m) => m.textContent!);
+          assert.match(message, /learningRates/);
+          assert.equal(await page.$eval("#start", (b) => (b as HTMLButtonElement).disabled), false);
+          assert.deepEqual(errors, []);
+          await page.close();
+        },
+      );
+
+      await t.step(
         "over http from 127.0.0.1 it loads and trains, asking nothing of other hosts",
         async () => {
           const server = serveFolder(folder);

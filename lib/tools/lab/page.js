@@ -153,6 +153,7 @@ function stop() {
 
 function fail(current, message) {
   $("message").textContent = `Training failed: ${message}`;
+  $("phase").textContent = "stopped: see the message below";
   setButtons("ready");
   current.done.reject(new Error(message));
   worker?.terminate();
